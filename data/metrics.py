@@ -1,0 +1,277 @@
+"""The metric registry: every indicator is declared here once.
+
+Pages, tables, map legends, exports, the ``etl metrics`` command and the tests all read it.
+A metric is numerator / denominator over *derived columns* (``DERIVED``), which are computed
+from the stored counts after aggregation; a derived column is unknown (NaN) when the counts it
+needs are unknown, so nothing is guessed.
+
+Adding an indicator = one ``Metric(...)`` entry (and a derived column if it needs a new one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+# --- derived columns ------------------------------------------------------------------------
+
+
+def _coalesce(*series: pd.Series) -> pd.Series:
+    out = series[0].astype("float64")
+    for s in series[1:]:
+        out = out.fillna(s.astype("float64"))
+    return out
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    return df[name].astype("float64") if name in df else pd.Series(np.nan, index=df.index)
+
+
+def _new_received(df: pd.DataFrame) -> pd.Series:
+    return _coalesce(
+        _col(df, "received_new"),
+        _col(df, "received_online") + _col(df, "received_direct_postal"),
+        _col(df, "received_total") - _col(df, "received_carried"),
+    )
+
+
+DERIVED: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    # received in the period (online + direct + postal), without carried-over dossiers
+    "new_received": _new_received,
+    "received_postal": lambda df: _col(df, "received_postal"),
+    "received_online": lambda df: _col(df, "received_online"),
+    # received incl. carried over (Biểu 06 column 3)
+    "received_all": lambda df: _coalesce(
+        _col(df, "received_total"), _new_received(df) + _col(df, "received_carried")
+    ),
+    # "dossiers received" as the Điện Biên document uses it: with carried-over when known
+    "received_for_overdue": lambda df: _coalesce(
+        _col(df, "received_total"), _new_received(df) + _col(df, "received_carried"), _new_received(df)
+    ),
+    "returned_total": lambda df: _col(df, "returned_total"),
+    "returned_postal": lambda df: _col(df, "returned_postal"),
+    "settled": lambda df: _coalesce(
+        _col(df, "settled_total"),
+        _col(df, "settled_early") + _col(df, "settled_on_time") + _col(df, "settled_overdue"),
+    ),
+    "settled_in_time": lambda df: _col(df, "settled_early") + _col(df, "settled_on_time"),
+    "settled_overdue": lambda df: _col(df, "settled_overdue"),
+    "pending": lambda df: _coalesce(
+        _col(df, "pending_total"), _col(df, "pending_within") + _col(df, "pending_overdue")
+    ),
+    "pending_within": lambda df: _col(df, "pending_within"),
+    "pending_overdue": lambda df: _col(df, "pending_overdue"),
+    "overdue_any": lambda df: _coalesce(
+        _col(df, "overdue_total"), _col(df, "settled_overdue") + _col(df, "pending_overdue")
+    ),
+    "in_time_any": lambda df: _col(df, "settled_early") + _col(df, "settled_on_time") + _col(df, "pending_within"),
+    "settled_plus_pending": lambda df: DERIVED["settled"](df) + DERIVED["pending"](df),
+    # procedure offer (levels before Decree 42/2022, partial/full-process after)
+    "procedures": lambda df: _coalesce(
+        _col(df, "procedures_total"),
+        _col(df, "online_level2") + _col(df, "online_level3") + _col(df, "online_level4"),
+    ),
+    "bcci_published": lambda df: _col(df, "bcci_published"),
+    "online_offered": lambda df: _coalesce(
+        _col(df, "online_level3") + _col(df, "online_level4"),
+        _col(df, "online_partial") + _col(df, "online_full"),
+    ),
+    "online_full_offered": lambda df: _coalesce(_col(df, "online_level4"), _col(df, "online_full")),
+    # unit/agency counts (stated by a source or counted from detail rows)
+    "agencies_total": lambda df: _col(df, "agencies_total"),
+    "agencies_with_agreement": lambda df: _col(df, "agencies_with_agreement"),
+    "units_total": lambda df: _col(df, "units_total"),
+    "units_zero_activity": lambda df: _col(df, "units_zero_activity"),
+}
+
+
+def derive(df: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
+    """Add the derived columns (all, or ``names``) to a frame of summed counts."""
+    out = df.copy()
+    for name in names or DERIVED:
+        out[name] = DERIVED[name](df)
+    return out
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    value: float  # fraction
+    valid_from: date
+    valid_to: date
+    source: str
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    family: str  # postal | online | timeliness | activity
+    label_vi: str
+    label_en: str
+    numerator: str  # a DERIVED column
+    denominator: str  # a DERIVED column
+    numerator_vi: str
+    denominator_vi: str
+    higher_is_better: bool
+    source: str  # "dossier" | "offer" | "count": which stored figures it needs
+    targets: tuple[Target, ...] = ()
+    # traffic light: (green, amber) limits as fractions; for lower-is-better metrics the
+    # value must be at most the limit. Project defaults where no rule sets a target.
+    thresholds: tuple[float, float] = (0.8, 0.5)
+    fmt: str = "percent"
+    note: str = ""
+
+    def target_on(self, day: date) -> Target | None:
+        for t in self.targets:
+            if t.valid_from <= day <= t.valid_to:
+                return t
+        return None
+
+    def light(self, value: float | None, target: float | None = None) -> str | None:
+        """'green' | 'amber' | 'red' | None for a value (fraction)."""
+        if value is None or value != value:
+            return None
+        green, amber = self.thresholds
+        if target is not None:
+            green = target
+        if self.higher_is_better:
+            return "green" if value >= green else "amber" if value >= amber else "red"
+        return "green" if value <= green else "amber" if value <= amber else "red"
+
+
+NQ76 = "Nghị quyết 76/NQ-CP (Chương trình tổng thể cải cách hành chính 2021-2030)"
+QD766 = "Quyết định 766/QĐ-TTg (Bộ chỉ số chỉ đạo, điều hành, 2022)"
+
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "postal_intake_share", "postal", "Tỷ lệ hồ sơ tiếp nhận qua BCCI", "Dossiers received via postal service",
+        "received_postal", "new_received", "Hồ sơ tiếp nhận qua bưu chính công ích", "Hồ sơ tiếp nhận trong kỳ",
+        True, "dossier", thresholds=(0.10, 0.05),
+        note="Quyết định 45/2016/QĐ-TTg; ngưỡng màu là mặc định của dự án.",
+    ),
+    Metric(
+        "postal_return_share", "postal", "Tỷ lệ trả kết quả qua BCCI", "Results returned via postal service",
+        "returned_postal", "returned_total", "Kết quả trả qua bưu chính công ích", "Kết quả đã trả",
+        True, "dossier", thresholds=(0.30, 0.15),
+    ),
+    Metric(
+        "bcci_procedure_share", "postal", "Tỷ lệ TTHC công bố tiếp nhận/trả kết quả qua BCCI",
+        "Procedures published for postal service", "bcci_published", "procedures",
+        "TTHC công bố thực hiện qua BCCI", "Tổng số TTHC", True, "offer", thresholds=(0.8, 0.5),
+    ),
+    Metric(
+        "bcci_agreement_share", "postal", "Tỷ lệ cơ quan đã ký thỏa thuận với Bưu điện",
+        "Agencies with a postal cooperation agreement", "agencies_with_agreement", "agencies_total",
+        "Cơ quan đã ký thỏa thuận", "Tổng số cơ quan", True, "count", thresholds=(1.0, 0.8),
+    ),
+    Metric(
+        "online_offer_share", "online", "Tỷ lệ TTHC cung cấp trực tuyến (mức 3-4 / một phần, toàn trình)",
+        "Procedures offered online (level 3-4 / partial or full)", "online_offered", "procedures",
+        "TTHC trực tuyến mức 3-4 (một phần, toàn trình)", "Tổng số TTHC", True, "offer",
+        targets=(
+            Target(0.80, date(2021, 1, 1), date(2025, 12, 31), NQ76 + "; " + QD766),
+            Target(0.90, date(2026, 1, 1), date(2030, 12, 31), NQ76),
+        ),
+        thresholds=(0.8, 0.5),
+    ),
+    Metric(
+        "online_full_share", "online", "Tỷ lệ TTHC trực tuyến mức 4 / toàn trình",
+        "Procedures offered fully online (level 4 / full-process)", "online_full_offered", "procedures",
+        "TTHC mức 4 / toàn trình", "Tổng số TTHC", True, "offer", thresholds=(0.5, 0.25),
+    ),
+    Metric(
+        "online_intake_share", "online", "Tỷ lệ hồ sơ nộp trực tuyến", "Dossiers filed online",
+        "received_online", "new_received", "Hồ sơ tiếp nhận trực tuyến", "Hồ sơ tiếp nhận trong kỳ",
+        True, "dossier",
+        targets=(Target(0.50, date(2021, 1, 1), date(2030, 12, 31), NQ76 + "; " + QD766),),
+        thresholds=(0.5, 0.25),
+    ),
+    Metric(
+        "on_time_rate", "timeliness", "Tỷ lệ hồ sơ giải quyết đúng hạn", "Settled on time or early",
+        "settled_in_time", "settled", "Hồ sơ giải quyết trước hạn và đúng hạn", "Hồ sơ đã giải quyết",
+        True, "dossier", thresholds=(0.95, 0.85),
+    ),
+    Metric(
+        "overdue_settled_rate", "timeliness", "Tỷ lệ hồ sơ giải quyết quá hạn", "Settled overdue",
+        "settled_overdue", "settled", "Hồ sơ giải quyết quá hạn", "Hồ sơ đã giải quyết",
+        False, "dossier", thresholds=(0.05, 0.15),
+    ),
+    Metric(
+        "pending_overdue_rate", "timeliness", "Tỷ lệ hồ sơ đang giải quyết quá hạn", "In progress past deadline",
+        "pending_overdue", "pending", "Hồ sơ đang giải quyết quá hạn", "Hồ sơ đang giải quyết",
+        False, "dossier", thresholds=(0.05, 0.15),
+    ),
+    Metric(
+        "overdue_rate", "timeliness", "Tỷ lệ hồ sơ quá hạn", "Overdue dossiers (any status)",
+        "overdue_any", "received_for_overdue", "Hồ sơ quá hạn (đã và đang giải quyết)", "Hồ sơ tiếp nhận",
+        False, "dossier", thresholds=(0.05, 0.15),
+    ),
+    Metric(
+        "index766_timeliness", "timeliness", "Chỉ số tiến độ giải quyết (QĐ 766)", "Index 766 timeliness rate",
+        "in_time_any", "settled_plus_pending",
+        "Đã giải quyết trước/đúng hạn + đang giải quyết trong hạn", "Đã giải quyết + đang giải quyết",
+        True, "dossier", thresholds=(0.95, 0.85), note=QD766,
+    ),
+    Metric(
+        "settlement_rate", "timeliness", "Tỷ lệ hồ sơ đã giải quyết", "Settled of all received",
+        "settled", "received_all", "Hồ sơ đã giải quyết", "Hồ sơ tiếp nhận (kể cả kỳ trước chuyển sang)",
+        True, "dossier", thresholds=(0.9, 0.75),
+    ),
+    Metric(
+        "zero_activity_share", "activity", "Tỷ lệ đơn vị chưa phát sinh hồ sơ trực tuyến",
+        "Units with no online dossier", "units_zero_activity", "units_total",
+        "Đơn vị chưa phát sinh hồ sơ trực tuyến", "Tổng số đơn vị", False, "count", thresholds=(0.1, 0.3),
+    ),
+)
+
+BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
+FAMILY_LABELS = {
+    "postal": "Bưu chính công ích",
+    "online": "Dịch vụ công trực tuyến",
+    "timeliness": "Tiến độ giải quyết",
+    "activity": "Mức độ phát sinh hồ sơ",
+}
+
+
+def get(metric_id: str) -> Metric:
+    try:
+        return BY_ID[metric_id]
+    except KeyError:
+        raise ValueError(
+            f"Chỉ số không tồn tại: {metric_id!r}. Có: {', '.join(BY_ID)}"
+        ) from None
+
+
+def compute(df: pd.DataFrame, metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Long frame: the input's key columns plus metric, numerator, denominator, value.
+
+    ``df`` holds summed stored counts per row (any key columns). Rows whose denominator is
+    unknown or zero are dropped: no value is shown rather than a made-up one.
+    """
+    metrics = [get(m) for m in (metric_ids or list(BY_ID))]
+    derived = derive(df)
+    key_cols = [c for c in df.columns if c not in DERIVED and not _is_count(c)]
+    frames = []
+    for m in metrics:
+        part = derived[key_cols].copy()
+        part["metric"] = m.id
+        part["numerator"] = derived[m.numerator]
+        part["denominator"] = derived[m.denominator]
+        part = part[part["numerator"].notna() & part["denominator"].notna() & (part["denominator"] > 0)]
+        part["value"] = part["numerator"] / part["denominator"]
+        frames.append(part)
+    if not frames:
+        return pd.DataFrame(columns=[*key_cols, "metric", "numerator", "denominator", "value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _is_count(name: str) -> bool:
+    from data.schema import COUNT_MEASURES, DOSSIER_COUNTS, OFFER_COUNTS
+
+    return name in DOSSIER_COUNTS or name in OFFER_COUNTS or name in COUNT_MEASURES

@@ -1,0 +1,282 @@
+"""Database schema (SQLAlchemy Core). Migrations in data/migrations are generated from this.
+
+Vocabulary
+- scheme: ``legacy`` (units valid until 30/06/2025: province, district, commune) or ``2025``
+  (from 01/07/2025: province, commune). A code identifies a unit only together with its scheme.
+- subject of a figure: a territorial unit (``unit_id``) and optionally a provincial-level agency
+  (``agency_id``: a department, the public-administration service centre, a vertical agency).
+  With no agency, the figure belongs to the unit's People's Committee (district / commune) or,
+  with ``scope='total'``, to the whole territory as a source states it.
+- scope: ``own`` = the subject's own dossiers; ``total`` = everything in the territory, as
+  stated by a source (e.g. a province total in a news article). Totals are never summed with
+  ``own`` rows of the same territory.
+- every figure row carries ``batch_id`` and ``source_ref`` (file/sheet/row, or document and
+  sentence for the seed documents): its provenance.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+SCHEMES = ("legacy", "2025")
+LEVELS = ("province", "district", "commune")
+SCOPES = ("own", "total")
+
+# --- administrative units -------------------------------------------------------------------
+
+unit = Table(
+    "unit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scheme", String(10), nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("code", String(10), nullable=False),
+    Column("name", String(200), nullable=False),  # official full name, NFC: "Tỉnh Điện Biên"
+    Column("short_name", String(200), nullable=False),  # "Điện Biên"
+    Column("kind", String(20), nullable=False),  # tỉnh, thành phố, quận, huyện, thị xã, phường, xã, thị trấn, đặc khu
+    Column("parent_id", Integer, ForeignKey("unit.id")),
+    Column("name_key", String(200), nullable=False),  # data.text.name_key(short_name)
+    Column("lat", Float),
+    Column("lon", Float),
+    UniqueConstraint("scheme", "level", "code", name="uq_unit_scheme_level_code"),
+    Index("ix_unit_parent", "parent_id"),
+    Index("ix_unit_scheme_level_key", "scheme", "level", "name_key"),
+)
+
+unit_lineage = Table(
+    "unit_lineage",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("old_unit_id", Integer, ForeignKey("unit.id"), nullable=False),
+    Column("new_unit_id", Integer, ForeignKey("unit.id"), nullable=False),
+    Column("level", String(10), nullable=False),
+    # whole: the old unit went entirely into the new one (merged with others or alone);
+    # split: the old unit was divided among several new units.
+    Column("rule", String(10), nullable=False),
+    Column("share", Float),  # share of the old unit assigned here when known; NULL = unknown
+    Column("is_default", Boolean, nullable=False),  # the new unit that takes the old unit's figures
+    Column("source", String(200), nullable=False),
+    UniqueConstraint("old_unit_id", "new_unit_id", name="uq_unit_lineage_old_new"),
+    Index("ix_unit_lineage_new", "new_unit_id"),
+)
+
+# --- agencies -------------------------------------------------------------------------------
+
+agency_type = Table(
+    "agency_type",
+    metadata,
+    Column("code", String(20), primary_key=True),  # SNV, SNNMT, TTPVHCC, BHXH ...
+    Column("name", String(200), nullable=False),  # "Sở Nội vụ"
+    Column("kind", String(20), nullable=False),  # department | service_center | vertical
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    Column("successor_code", String(20)),  # where its procedures went in the 2025 restructuring
+    Column("note", Text),
+)
+
+agency = Table(
+    "agency",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", Integer, ForeignKey("unit.id"), nullable=False),  # the province
+    Column("type_code", String(20), ForeignKey("agency_type.code"), nullable=False),
+    Column("name", String(200), nullable=False),  # "Sở Nội vụ"
+    Column("name_key", String(200), nullable=False),
+    UniqueConstraint("unit_id", "type_code", name="uq_agency_unit_type"),
+)
+
+# --- periods and load batches ---------------------------------------------------------------
+
+period = Table(
+    "period",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("label", String(100), nullable=False),  # as stated: "9 tháng đầu năm 2020", "2017-2019"
+    Column("kind", String(12), nullable=False),
+    UniqueConstraint("start_date", "end_date", name="uq_period_start_end"),
+)
+
+load_batch = Table(
+    "load_batch",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),  # seed | file | demo
+    Column("dataset", String(10), nullable=False),  # real | demo
+    Column("file_name", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("loaded_at", DateTime, nullable=False),
+    Column("status", String(10), nullable=False),  # active | replaced
+    Column("replaced_by", Integer, ForeignKey("load_batch.id")),
+    Column("note", Text),
+    Index("ix_load_batch_file", "file_name"),
+)
+
+finding = Table(
+    "finding",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("load_batch.id", ondelete="CASCADE"), nullable=False),
+    Column("file", String(300), nullable=False),
+    Column("sheet", String(100)),
+    Column("row", Integer),
+    Column("column", String(100)),
+    Column("rule", String(50), nullable=False),
+    Column("severity", String(10), nullable=False),  # error | warning
+    Column("message", Text, nullable=False),
+    Column("unit_id", Integer, ForeignKey("unit.id")),
+    Column("period_id", Integer, ForeignKey("period.id")),
+    Index("ix_finding_batch", "batch_id"),
+)
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def _subject_columns() -> list:
+    return [
+        Column("batch_id", Integer, ForeignKey("load_batch.id", ondelete="CASCADE"), nullable=False),
+        Column("source_ref", Text, nullable=False),
+        Column("unit_id", Integer, ForeignKey("unit.id"), nullable=False),
+        Column("agency_id", Integer, ForeignKey("agency.id")),
+        Column("scope", String(5), nullable=False),
+        Column("period_id", Integer, ForeignKey("period.id"), nullable=False),
+    ]
+
+
+# Columns of Biểu số 06/VPCP/KSTT plus the postal split and result delivery. All nullable:
+# a source states what it states and nothing is guessed.
+DOSSIER_COUNTS = (
+    "received_total",  # (3) = carried over + online + direct/postal
+    "received_carried",  # (6) from the previous period
+    "received_new",  # received in the period when the channels are not given
+    "received_online",  # (4)
+    "received_direct_postal",  # (5) direct + postal as in the official form
+    "received_postal",  # postal part of (5); NULL when the source merges it
+    "settled_total",  # (7)
+    "settled_early",  # (8)
+    "settled_on_time",  # (9)
+    "settled_overdue",  # (10)
+    "pending_total",  # (11)
+    "pending_within",  # (12)
+    "pending_overdue",  # (13)
+    "overdue_total",  # overdue dossiers of any status, when a source gives only that
+    "returned_total",  # results returned
+    "returned_postal",  # results returned via the public postal service
+)
+
+dossier_stat = Table(
+    "dossier_stat",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_subject_columns(),
+    *[Column(name, BigInteger) for name in DOSSIER_COUNTS],
+    Index("ix_dossier_stat_unit_period", "unit_id", "period_id"),
+    Index("ix_dossier_stat_period", "period_id"),
+    Index("ix_dossier_stat_batch", "batch_id"),
+)
+
+OFFER_COUNTS = (
+    "procedures_total",
+    "bcci_published",  # published for the public postal service
+    "online_level2",
+    "online_level3",
+    "online_level4",
+    "online_partial",  # "một phần" (Decree 42/2022)
+    "online_full",  # "toàn trình"
+)
+
+procedure_offer = Table(
+    "procedure_offer",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_subject_columns(),
+    *[Column(name, BigInteger) for name in OFFER_COUNTS],
+    Index("ix_procedure_offer_unit_period", "unit_id", "period_id"),
+    Index("ix_procedure_offer_batch", "batch_id"),
+)
+
+postal_agreement = Table(
+    "postal_agreement",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("load_batch.id", ondelete="CASCADE"), nullable=False),
+    Column("source_ref", Text, nullable=False),
+    Column("unit_id", Integer, ForeignKey("unit.id"), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agency.id")),
+    Column("signed_on", Date),
+    Index("ix_postal_agreement_unit", "unit_id"),
+)
+
+# Counts of units or agencies stated by a source without the list behind them,
+# e.g. "19/20 Sở, ban, ngành" signed an agreement, "66/129 xã" received no dossier.
+COUNT_MEASURES = (
+    "agencies_total",
+    "agencies_with_agreement",
+    "units_total",
+    "units_zero_activity",
+)
+
+count_stat = Table(
+    "count_stat",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_subject_columns(),
+    Column("measure", String(30), nullable=False),
+    Column("counted_level", String(12), nullable=False),  # department | district | commune
+    Column("value", BigInteger, nullable=False),
+    Index("ix_count_stat_unit_period", "unit_id", "period_id"),
+)
+
+# A percentage as a source states it, kept next to the counts so disagreements show.
+stated_value = Table(
+    "stated_value",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_subject_columns(),
+    Column("metric_id", String(40), nullable=False),
+    Column("value", Float, nullable=False),  # fraction: 0.1008
+    Column("stated_text", String(100), nullable=False),  # "10,08%"
+    Column("note", Text),
+)
+
+target = Table(
+    "target",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("metric_id", String(40), nullable=False),
+    Column("unit_id", Integer, ForeignKey("unit.id")),  # NULL = national
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("value", Float, nullable=False),  # fraction
+    Column("source", Text, nullable=False),
+    Column("batch_id", Integer, ForeignKey("load_batch.id", ondelete="CASCADE")),
+)
+
+FIGURE_TABLES = (dossier_stat, procedure_offer, postal_agreement, count_stat, stated_value)

@@ -1,0 +1,123 @@
+"""Vietnamese text helpers: NFC normalisation, accent-insensitive keys, number parsing and formatting.
+
+Matching keys must survive what people really type into spreadsheets: NFD input, upper case,
+the Icelandic "Ð" (U+00D0) used in place of "Đ" (U+0110), and prefixes such as "UBND huyện",
+"Xã", "TP." or "Sở".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters that look like Vietnamese letters but are not (seen in the seed documents).
+_LOOKALIKES = str.maketrans({"Ð": "Đ", "ð": "đ", "\u00a0": " "})
+
+# Longest first: "uy ban nhan dan thanh pho" must be removed before "thanh pho".
+_PREFIXES = sorted(
+    [
+        "uy ban nhan dan",
+        "ubnd",
+        "thanh pho",
+        "tp",
+        "tinh",
+        "quan",
+        "huyen",
+        "thi xa",
+        "tx",
+        "thi tran",
+        "tt",
+        "phuong",
+        "xa",
+        "dac khu",
+        "so",
+        "ban",
+    ],
+    key=len,
+    reverse=True,
+)
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC with look-alike letters replaced and spaces collapsed."""
+    text = unicodedata.normalize("NFC", str(text).translate(_LOOKALIKES))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Accent-, case- and punctuation-insensitive form: 'Ðiện  Biên' -> 'dien bien'."""
+    text = nfc(text).lower().replace("đ", "d")
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = re.sub(r"[^0-9a-z]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def strip_prefixes(folded: str) -> str:
+    """Remove leading administrative prefixes from a folded name (repeatedly)."""
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _PREFIXES:
+            if folded.startswith(prefix + " ") and len(folded) > len(prefix) + 1:
+                folded = folded[len(prefix) + 1 :]
+                changed = True
+                break
+    return folded
+
+
+def name_key(text: str) -> str:
+    """Key used to match unit and agency names: folded, prefixes removed, no spaces.
+
+    Numbered wards keep their number: "Phường 1" -> "1"; callers match such keys only
+    within a parent unit.
+    """
+    return strip_prefixes(fold(text)).replace(" ", "")
+
+
+_VN_NUMBER = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+
+
+def parse_number(value: object) -> float | None:
+    """Parse a number as written in Vietnamese documents.
+
+    "1.234" and "1.234.567" are thousands (Vietnamese grouping), "8,39" is a decimal comma.
+    Returns None for blanks; raises ValueError for text that is not a number.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"không phải số: {value!r}")
+    if isinstance(value, int | float):
+        if value != value:  # NaN
+            return None
+        return float(value)
+    text = nfc(str(value)).replace(" ", "")
+    if text in {"", "-", "–"}:
+        return None
+    text = text.rstrip("%")
+    if _VN_NUMBER.match(text):
+        return float(text.replace(".", "").replace(",", "."))
+    if _PLAIN_NUMBER.match(text):
+        return float(text.replace(",", "."))
+    raise ValueError(f"không phải số: {value!r}")
+
+
+def format_int(value: float | int | None) -> str:
+    """1234567 -> '1.234.567' (Vietnamese grouping)."""
+    if value is None or value != value:
+        return "–"
+    return f"{round(value):,}".replace(",", ".")
+
+
+def format_percent(fraction: float | None, digits: int = 2) -> str:
+    """0.0839 -> '8,39 %'."""
+    if fraction is None or fraction != fraction:
+        return "–"
+    return f"{fraction * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def format_date(value: object) -> str:
+    """A date as dd/mm/yyyy."""
+    return value.strftime("%d/%m/%Y") if value is not None else "–"  # type: ignore[attr-defined]

@@ -1,0 +1,127 @@
+"""``python -m etl <command> [--db URL]``: init, seed, demo, load, metrics, findings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+
+from data.db import default_url, describe, get_engine, upgrade
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=None, help="SQLAlchemy URL (mặc định: $TTHC_DB_URL hoặc data/tthc.sqlite)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m etl", description="Nạp và kiểm tra số liệu TTHC.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="Tạo/nâng cấp lược đồ, nạp danh mục đơn vị hành chính và cơ quan")
+    _add_db(p)
+
+    p = sub.add_parser("seed", help="Nạp số liệu thật từ các tài liệu nguồn (shared/seeds)")
+    _add_db(p)
+
+    p = sub.add_parser("demo", help="Sinh dữ liệu minh họa (tất định)")
+    _add_db(p)
+    p.add_argument("--provinces", default="default",
+                   help="'default' (các tỉnh có tài liệu nguồn và lân cận), 'all' (toàn quốc) hoặc danh sách mã tỉnh cũ, ví dụ 11,12,45")
+    p.add_argument("--seed", type=int, default=2025, help="Hạt giống ngẫu nhiên")
+    p.add_argument("--until", default=None, help="Tháng cuối cùng (YYYY-MM); mặc định: tháng đầy đủ gần nhất")
+
+    p = sub.add_parser("load", help="Nạp tệp CSV/XLSX (mẫu của dự án hoặc Biểu số 06/VPCP/KSTT)")
+    _add_db(p)
+    p.add_argument("files", nargs="+")
+
+    p = sub.add_parser("metrics", help="In các chỉ số (CSV)")
+    _add_db(p)
+    p.add_argument("--unit", help="Mã hoặc tên đơn vị/cơ quan")
+    p.add_argument("--level", help="province | district | commune | department")
+    p.add_argument("--period", help="2026-Q1, 2025-H1, 2020-9M, 2024, 2024-03, 2017-2019 ...")
+    p.add_argument("--metric", help="Mã chỉ số, ví dụ postal_intake_share")
+    p.add_argument("--scheme", help="legacy | 2025")
+
+    p = sub.add_parser("findings", help="In kết quả kiểm tra dữ liệu (CSV)")
+    _add_db(p)
+    p.add_argument("--batch", type=int, help="Chỉ lô này")
+    return parser
+
+
+def engine_for(args: argparse.Namespace) -> Engine:
+    return get_engine(args.db or default_url())
+
+
+def cmd_init(engine: Engine) -> int:
+    from etl.units import load_agencies, load_units
+
+    upgrade(engine)
+    with engine.begin() as conn:
+        counts = load_units(conn)
+        n_agencies = load_agencies(conn)
+    print(f"Cơ sở dữ liệu: {describe(engine)}", file=sys.stderr)
+    print(
+        "Đơn vị: trước 01/07/2025 {p}/{d}/{c} (tỉnh/huyện/xã); từ 01/07/2025 {np}/{nc} (tỉnh/xã); "
+        "liên kết cũ-mới {l}; cơ quan {a}".format(
+            p=counts.get("legacy/province", 0),
+            d=counts.get("legacy/district", 0),
+            c=counts.get("legacy/commune", 0),
+            np=counts.get("2025/province", 0),
+            nc=counts.get("2025/commune", 0),
+            l=counts.get("lineage", 0),
+            a=n_agencies,
+        ),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    engine = engine_for(args)
+    try:
+        if args.command == "init":
+            return cmd_init(engine)
+        # Every other command works on an initialised database.
+        cmd_init_quiet(engine)
+        if args.command == "seed":
+            from etl.seed import run_seed
+
+            return run_seed(engine)
+        if args.command == "demo":
+            from etl.demo import run_demo
+
+            return run_demo(engine, provinces=args.provinces, seed=args.seed, until=args.until)
+        if args.command == "load":
+            from etl.load import run_load
+
+            return run_load(engine, args.files)
+        if args.command == "metrics":
+            from etl.report import run_metrics
+
+            return run_metrics(
+                engine, unit=args.unit, level=args.level, period=args.period, metric=args.metric, scheme=args.scheme
+            )
+        if args.command == "findings":
+            from etl.report import run_findings
+
+            return run_findings(engine, batch=args.batch)
+    except ValueError as exc:  # bad option values: one clear line, no traceback
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def cmd_init_quiet(engine: Engine) -> None:
+    """Make sure schema and registries exist (cheap when they do)."""
+    from data.db import is_initialised
+    from etl.units import load_agencies, load_units
+
+    upgrade(engine)
+    if not is_initialised(engine):
+        return
+    with engine.begin() as conn:
+        load_units(conn)
+        load_agencies(conn)
