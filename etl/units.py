@@ -194,6 +194,12 @@ def _insert_lineage(conn: Connection, ds: sqlite3.Connection) -> None:
             "SELECT provinceKey, districtKey, wardKey, wardCode FROM admin_units_legacy WHERE wardCode IS NOT NULL"
         )
     }
+    # Island districts without communes (Hoàng Sa, Bạch Long Vĩ, Côn Đảo, Lý Sơn, Cồn Cỏ) became
+    # special zones (đặc khu): the package keys them as "<province>_<district>_".
+    old_dist = {
+        f"{r[0]}_{r[1]}_": r[2]
+        for r in ds.execute("SELECT provinceKey, districtKey, districtCode FROM admin_units_legacy WHERE wardCode IS NULL")
+    }
     new_comm = {f"{r[0]}_{r[1]}": r[2] for r in ds.execute("SELECT provinceKey, wardKey, wardCode FROM admin_units")}
     # Fallback for the few keys the package spells differently (e.g. with diacritics left in).
     new_comm_folded = {name_key(k.replace("_", " ")): v for k, v in new_comm.items()}
@@ -201,6 +207,7 @@ def _insert_lineage(conn: Connection, ds: sqlite3.Connection) -> None:
     op = _ids(conn, "legacy", "province")
     np_ = _ids(conn, "2025", "province")
     oc = _ids(conn, "legacy", "commune")
+    od = _ids(conn, "legacy", "district")
     nc = _ids(conn, "2025", "commune")
 
     rows: dict[tuple[int, int], dict] = {}
@@ -223,13 +230,14 @@ def _insert_lineage(conn: Connection, ds: sqlite3.Connection) -> None:
         for ward_key, old_keys in wards.items():
             code = new_code(prov_key, ward_key)
             for ok in old_keys:
-                if code is None or ok not in old_comm:
+                if code is None or (ok not in old_comm and ok not in old_dist):
                     continue
-                key = (oc[old_comm[ok]], nc[code])
+                old_id = oc[old_comm[ok]] if ok in old_comm else od[old_dist[ok]]
+                key = (old_id, nc[code])
                 rows[key] = {
                     "old_unit_id": key[0],
                     "new_unit_id": key[1],
-                    "level": "commune",
+                    "level": "commune" if ok in old_comm else "district",
                     "rule": "whole",
                     "share": 1.0,
                     "is_default": True,

@@ -1,0 +1,79 @@
+"""TTHC reform monitoring dashboard: the Dash app (use_pages), its shell and the WSGI ``server``.
+
+Run: ``python app.py [--db URL]`` (host/port from HOST/PORT, default 127.0.0.1:8050);
+gunicorn: ``gunicorn app:server``. The database URL comes from ``--db`` or ``TTHC_DB_URL``;
+default: the SQLite file data/tthc.sqlite, created and filled on the first start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import dash_bootstrap_components as dbc
+from dash import Dash, dcc, html, page_container, page_registry
+
+from data.db import ENV_VAR, default_url, get_engine
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _db_from_argv(argv: list[str]) -> None:
+    """Honour ``--db URL`` by putting it where every module reads the URL from."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db")
+    args, _ = parser.parse_known_args(argv)
+    if args.db:
+        os.environ[ENV_VAR] = args.db
+
+
+def _navbar() -> dbc.Navbar:
+    links = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+        for page in page_registry.values()
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand("Theo dõi cải cách TTHC", href="/"),
+                dbc.Nav(links, navbar=True),
+            ],
+            fluid=True,
+        ),
+        color="primary",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def create_app() -> Dash:
+    from etl.bootstrap import ensure_database
+
+    ensure_database(get_engine(default_url()))
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        serve_locally=True,
+        title="Theo dõi cải cách thủ tục hành chính",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    app.layout = html.Div(
+        [dcc.Location(id="url"), _navbar(), dbc.Container(page_container, fluid=True, className="pb-4")],
+        lang="vi",
+    )
+    return app
+
+
+if __name__ == "__main__":
+    _db_from_argv(sys.argv[1:])
+
+app = create_app()
+server = app.server
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run the whole suite:
+#   - the project with its test extras in .venv
+#   - Debian's postgresql (a throwaway server is started by tests/conftest.py) and chromium
+#   - ruff, then pytest (PostgreSQL tests are required here, never skipped)
+set -euo pipefail
+source "$(dirname "$0")/_venv.sh" test
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Cài đặt gói Debian: ${need[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+.venv/bin/ruff check .
+export TTHC_REQUIRE_PG=1
+exec .venv/bin/python -m pytest "$@"
