@@ -59,7 +59,7 @@ def cmd_init(engine: Engine) -> int:
 
     upgrade(engine)
     with engine.begin() as conn:
-        counts = load_units(conn)
+        counts = load_units(conn, progress=True)
         n_agencies = load_agencies(conn)
     print(f"Cơ sở dữ liệu: {describe(engine)}", file=sys.stderr)
     print(

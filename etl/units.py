@@ -17,6 +17,7 @@ from pathlib import Path
 
 import vietnamadminunits
 from sqlalchemy import Connection, func, insert, select
+from tqdm import tqdm
 
 from data.schema import agency, agency_type, unit, unit_lineage
 from data.text import name_key, nfc
@@ -45,19 +46,26 @@ def _kind(value: str | None) -> str:
     return nfc(value).lower() if value else ""
 
 
-def load_units(conn: Connection) -> dict[str, int]:
+def load_units(conn: Connection, progress: bool = False) -> dict[str, int]:
     """Insert all units of both schemes and the lineage; no-op when already loaded.
 
-    Returns counts per (scheme, level) and lineage rows.
+    Returns counts per (scheme, level) and lineage rows. ``progress`` shows a bar on stderr.
     """
     existing = conn.execute(select(func.count()).select_from(unit)).scalar_one()
     if existing:
         return unit_counts(conn)
+    steps = [
+        ("Đơn vị trước 01/07/2025", _insert_legacy),
+        ("Đơn vị từ 01/07/2025", _insert_2025),
+        ("Liên kết đơn vị cũ - mới", _insert_lineage),
+    ]
     ds = _dataset()
     try:
-        _insert_legacy(conn, ds)
-        _insert_2025(conn, ds)
-        _insert_lineage(conn, ds)
+        with tqdm(total=len(steps), desc="Danh mục đơn vị", unit="bước", disable=not progress) as bar:
+            for label, step in steps:
+                bar.set_postfix_str(label)
+                step(conn, ds)
+                bar.update()
     finally:
         ds.close()
     return unit_counts(conn)
