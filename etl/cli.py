@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from data.db import default_url, describe, get_engine, upgrade
 
@@ -80,48 +81,56 @@ def cmd_init(engine: Engine) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    engine = engine_for(args)
     try:
-        if args.command == "init":
-            return cmd_init(engine)
-        # Every other command works on an initialised database.
-        cmd_init_quiet(engine)
-        if args.command == "seed":
-            from etl.seed import run_seed
-
-            return run_seed(engine)
-        if args.command == "demo":
-            from etl.demo import run_demo
-
-            return run_demo(engine, provinces=args.provinces, seed=args.seed, until=args.until)
-        if args.command == "load":
-            from etl.load import run_load
-
-            return run_load(engine, args.files)
-        if args.command == "metrics":
-            from etl.report import run_metrics
-
-            return run_metrics(
-                engine, unit=args.unit, level=args.level, period=args.period, metric=args.metric, scheme=args.scheme
-            )
-        if args.command == "findings":
-            from etl.report import run_findings
-
-            return run_findings(engine, batch=args.batch)
+        return _dispatch(args)
     except ValueError as exc:  # bad option values: one clear line, no traceback
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 2
+    except (ArgumentError, NoSuchModuleError) as exc:
+        print(f"Lỗi: URL cơ sở dữ liệu không hợp lệ ({args.db or default_url()}): {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        print(f"Lỗi: không kết nối hoặc không ghi được cơ sở dữ liệu: {reason}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    if args.command == "init":
+        return cmd_init(engine)
+    # Every other command works on an initialised database.
+    cmd_init_quiet(engine)
+    if args.command == "seed":
+        from etl.seed import run_seed
+
+        return run_seed(engine)
+    if args.command == "demo":
+        from etl.demo import run_demo
+
+        return run_demo(engine, provinces=args.provinces, seed=args.seed, until=args.until)
+    if args.command == "load":
+        from etl.load import run_load
+
+        return run_load(engine, args.files)
+    if args.command == "metrics":
+        from etl.report import run_metrics
+
+        return run_metrics(
+            engine, unit=args.unit, level=args.level, period=args.period, metric=args.metric, scheme=args.scheme
+        )
+    if args.command == "findings":
+        from etl.report import run_findings
+
+        return run_findings(engine, batch=args.batch)
     return 1
 
 
 def cmd_init_quiet(engine: Engine) -> None:
     """Make sure schema and registries exist (cheap when they do)."""
-    from data.db import is_initialised
     from etl.units import load_agencies, load_units
 
     upgrade(engine)
-    if not is_initialised(engine):
-        return
     with engine.begin() as conn:
         load_units(conn)
         load_agencies(conn)
