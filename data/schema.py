@@ -120,6 +120,7 @@ period = Table(
     Column("end_date", Date, nullable=False),
     Column("label", String(100), nullable=False),  # as stated: "9 tháng đầu năm 2020", "2017-2019"
     Column("kind", String(12), nullable=False),
+    Column("days", Integer, nullable=False),  # end - start + 1: coverage of aggregated sub-periods
     UniqueConstraint("start_date", "end_date", name="uq_period_start_end"),
 )
 

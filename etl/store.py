@@ -86,7 +86,9 @@ class PeriodCache:
         key = (p.start, p.end)
         if key not in self._ids:
             pid = self.conn.execute(
-                insert(period).values(start_date=p.start, end_date=p.end, label=p.label, kind=p.kind)
+                insert(period).values(
+                    start_date=p.start, end_date=p.end, label=p.label, kind=p.kind, days=(p.end - p.start).days + 1
+                )
             ).inserted_primary_key[0]
             self._ids[key] = pid
         return self._ids[key]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:14:17.749519
+Create Date: 2026-11-22 10:18:09.273442
 """
 from alembic import op
 import sqlalchemy as sa
@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('end_date', sa.Date(), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('days', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_period')),
     sa.UniqueConstraint('start_date', 'end_date', name='uq_period_start_end')
     )

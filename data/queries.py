@@ -1,0 +1,297 @@
+"""Read-side queries returning DataFrames (SQLAlchemy Core; SQLite and PostgreSQL alike).
+
+Pages and the ``etl metrics`` command call these; they never write SQL themselves.
+Every figure carries ``dataset`` ('real' | 'demo' | 'mixed') and ``source`` (the files or
+documents behind it), so the UI can label sample data and cite real sources.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from data import metrics as metric_registry
+from data.aggregate import (
+    agencies_frame,
+    agreements_by_province,
+    asof_subjects,
+    counts_pivot,
+    dossier_subjects,
+    rollup,
+    subtree_ids,
+    units_frame,
+    zero_activity_from_communes,
+)
+from data.periods import Period, classify
+from data.schema import (
+    COUNT_MEASURES,
+    DOSSIER_COUNTS,
+    OFFER_COUNTS,
+    count_stat,
+    dossier_stat,
+    finding,
+    load_batch,
+    period,
+    procedure_offer,
+    unit_lineage,
+)
+
+LEVEL_ORDER = {"province": 0, "district": 1, "commune": 2, "department": 3}
+VALUE_COLS = [*DOSSIER_COUNTS, *OFFER_COUNTS, *COUNT_MEASURES]
+
+
+# --- figures at one level -------------------------------------------------------------------
+
+
+def figures(engine: Engine, per: Period, level: str, within: int | None = None,
+            scheme: str | None = None, stored_only: bool = False) -> pd.DataFrame:
+    """Counts per unit of ``level`` (or per agency for 'department') for period ``per``.
+
+    ``within``: only units inside this unit (for 'department': the province's agencies).
+    ``stored_only``: only figures stored for exactly this period and subject (no
+    aggregation, no roll-up, no as-of carry-over): what the sources themselves state.
+    Columns: key, level, scheme, code, name, the stored counts, dataset, source.
+    """
+    units = units_frame(engine)
+    if units.empty:
+        return pd.DataFrame()
+    ids = subtree_ids(units, within) if within is not None else None
+    if ids is None and scheme is not None:
+        ids = units.index[units["scheme"] == scheme].tolist()
+    with engine.connect() as conn:
+        subj = dossier_subjects(conn, per, ids, exact_only=stored_only)
+        offers = asof_subjects(conn, procedure_offer, per, ids, exact_only=stored_only)
+        counts = counts_pivot(asof_subjects(conn, count_stat, per, ids, exact_only=stored_only))
+        agreements = None
+        if level == "province" and not stored_only:
+            agreements = agreements_by_province(conn, per, agencies_frame(engine))
+    parts = [rollup(subj, units, level, list(DOSSIER_COUNTS), direct=stored_only)]
+    if not offers.empty:
+        parts.append(rollup(offers, units, level, list(OFFER_COUNTS), direct=stored_only))
+    if not counts.empty:
+        direct = counts[counts["agency_id"].isna()] if level != "department" else counts[counts["agency_id"].notna()]
+        direct = direct.assign(key=direct["agency_id"] if level == "department" else direct["unit_id"])
+        if level != "department":
+            direct = direct[direct["unit_id"].map(units["level"]) == level]
+        parts.append(direct.drop(columns=["unit_id", "agency_id", "scope"]))
+    out = _merge_parts(parts)
+    # Fallbacks computed from detail rows when no source states the counts.
+    if not stored_only:
+        out = _fill_from(out, zero_activity_from_communes(subj, units, level),
+                         ["units_total", "units_zero_activity"])
+    if agreements is not None:
+        out = _fill_from(out, agreements, ["agencies_total", "agencies_with_agreement"])
+    return _describe(engine, out, level, within, scheme)
+
+
+def _merge_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if p is not None and not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=["key", *VALUE_COLS, "dataset", "source"])
+    out = parts[0]
+    for i, p in enumerate(parts[1:], start=1):
+        out = out.merge(p, on="key", how="outer", suffixes=("", f"_{i}"))
+        for col in ("dataset", "source"):
+            other = f"{col}_{i}"
+            if other in out:
+                out[col] = [_join_labels(a, b, col) for a, b in zip(out[col], out[other], strict=True)]
+                out = out.drop(columns=other)
+    return out
+
+
+def _join_labels(a: object, b: object, col: str) -> str:
+    vals = {str(v) for v in (a, b) if isinstance(v, str) and v}
+    if col == "dataset":
+        return vals.pop() if len(vals) == 1 else ("mixed" if vals else "")
+    return "; ".join(sorted({x for v in vals for x in v.split("; ")}))
+
+
+def _fill_from(out: pd.DataFrame, extra: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    if extra is None or extra.empty:
+        return out
+    for c in cols:
+        if c not in out:
+            out[c] = pd.NA
+    merged = out.merge(extra[["key", *cols]], on="key", how="outer", suffixes=("", "_calc"))
+    for c in cols:
+        merged[c] = pd.to_numeric(merged[c], errors="coerce").fillna(pd.to_numeric(merged[f"{c}_calc"]))
+        merged = merged.drop(columns=f"{c}_calc")
+    if "dataset" in merged:
+        merged["dataset"] = merged["dataset"].fillna("demo")
+        merged["source"] = merged["source"].fillna("")
+    return merged
+
+
+def _describe(engine: Engine, out: pd.DataFrame, level: str, within: int | None,
+              scheme: str | None) -> pd.DataFrame:
+    units = units_frame(engine)
+    if out.empty:
+        return pd.DataFrame(columns=["key", "level", "scheme", "code", "name", *VALUE_COLS, "dataset", "source"])
+    out = out.copy()
+    out["key"] = out["key"].astype(int)
+    if level == "department":
+        ag = agencies_frame(engine)
+        out = out[out["key"].isin(ag.index)]
+        prov = out["key"].map(ag["unit_id"])
+        out["scheme"] = prov.map(units["scheme"]).values
+        out["code"] = (prov.map(units["code"]) + "." + out["key"].map(ag["type_code"])).values
+        out["name"] = (out["key"].map(ag["name"]) + " (" + prov.map(units["name"]) + ")").values
+        if within is not None:
+            out = out[prov.values == within]
+    else:
+        out = out[out["key"].isin(units.index)]
+        out = out[out["key"].map(units["level"]) == level]
+        if within is not None:
+            out = out[out["key"].isin(subtree_ids(units, within))]
+        out["scheme"] = out["key"].map(units["scheme"])
+        out["code"] = out["key"].map(units["code"])
+        out["name"] = out["key"].map(units["name"])
+    if scheme is not None:
+        out = out[out["scheme"] == scheme]
+    out["level"] = level
+    for c in VALUE_COLS:
+        out[c] = pd.to_numeric(out[c], errors="coerce") if c in out else float("nan")
+    return out.reset_index(drop=True)
+
+
+def level_metrics(engine: Engine, per: Period, level: str, within: int | None = None,
+                  scheme: str | None = None, metric_ids: list[str] | None = None,
+                  stored_only: bool = False) -> pd.DataFrame:
+    """Indicators per unit of ``level``: key, level, scheme, code, name, dataset, source,
+    metric, numerator, denominator, value (plus period columns)."""
+    fig = figures(engine, per, level, within, scheme, stored_only=stored_only)
+    if fig.empty:
+        return _empty_metrics()
+    long = metric_registry.compute(fig[["key", "level", "scheme", "code", "name", "dataset", "source", *VALUE_COLS]],
+                                   metric_ids)
+    long["period_start"], long["period_end"], long["period_label"] = per.start, per.end, per.label
+    return long
+
+
+def _empty_metrics() -> pd.DataFrame:
+    return pd.DataFrame(columns=["key", "level", "scheme", "code", "name", "dataset", "source", "metric",
+                                 "numerator", "denominator", "value", "period_start", "period_end", "period_label"])
+
+
+# --- functions the pages use ----------------------------------------------------------------
+
+
+def unit_metrics(engine: Engine, unit_id: int, metric_ids: list[str] | None = None,
+                 periods: list[Period] | None = None) -> pd.DataFrame:
+    """One unit's indicators over periods (default: every stored period with data in it)."""
+    units = units_frame(engine)
+    u = units.loc[unit_id]
+    periods = periods or stored_periods(engine, subtree_ids(units, unit_id))
+    frames = [level_metrics(engine, p, u["level"], within=unit_id, metric_ids=metric_ids) for p in periods]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else _empty_metrics()
+
+
+def children_metrics(engine: Engine, unit_id: int, level: str, per: Period,
+                     metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Indicators of the units (or agencies, level 'department') inside ``unit_id``."""
+    return level_metrics(engine, per, level, within=unit_id, metric_ids=metric_ids)
+
+
+def agency_comparison(engine: Engine, province_id: int, per: Period,
+                      metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Departments of one province side by side, with their procedure counts (wide)."""
+    fig = figures(engine, per, "department", within=province_id)
+    if fig.empty:
+        return fig
+    long = metric_registry.compute(fig[["key", "code", "name", "dataset", "source", *VALUE_COLS]], metric_ids)
+    wide = long.pivot_table(index=["key", "code", "name", "dataset"], columns="metric", values="value").reset_index()
+    return wide.merge(fig[["key", *OFFER_COUNTS]], on="key", how="left")
+
+
+def as_today(engine: Engine, per: Period, metric_ids: list[str] | None = None,
+             level: str = "province") -> pd.DataFrame:
+    """Legacy-scheme figures of ``per`` shown on today's (2025) units through the lineage.
+
+    Province: each old province's figure goes to its new province. Commune: each old
+    commune's figure goes to its default new commune (split communes are not apportioned).
+    """
+    old = figures(engine, per, level, scheme="legacy")
+    if old.empty:
+        return _empty_metrics()
+    with engine.connect() as conn:
+        lin = pd.DataFrame(
+            conn.execute(
+                select(unit_lineage.c.old_unit_id, unit_lineage.c.new_unit_id).where(
+                    unit_lineage.c.level == level, unit_lineage.c.is_default.is_(True)
+                )
+            ).mappings().all()
+        )
+    old["new_key"] = old["key"].map(lin.set_index("old_unit_id")["new_unit_id"])
+    old = old[old["new_key"].notna()]
+    cols = [c for c in VALUE_COLS if c in old]
+    agg = {c: (lambda s: s.sum(min_count=1)) for c in cols}
+    agg.update({"dataset": lambda s: _join_all(s, "dataset"), "source": lambda s: _join_all(s, "source")})
+    new = old.groupby("new_key").agg(agg).reset_index().rename(columns={"new_key": "key"})
+    new = _describe(engine, new, level, None, "2025")
+    long = metric_registry.compute(new[["key", "level", "scheme", "code", "name", "dataset", "source", *VALUE_COLS]],
+                                   metric_ids)
+    long["period_start"], long["period_end"], long["period_label"] = per.start, per.end, per.label
+    return long
+
+
+def _join_all(values: pd.Series, col: str) -> str:
+    out = ""
+    for v in values:
+        out = _join_labels(out, v, col) if out else str(v)
+    return out
+
+
+# --- periods, batches, findings -------------------------------------------------------------
+
+
+def stored_periods(engine: Engine, unit_ids: list[int] | None = None, scheme: str | None = None) -> list[Period]:
+    """Periods that have stored figures (optionally for these units), oldest first."""
+    units = units_frame(engine)
+    if unit_ids is None and scheme is not None:
+        unit_ids = units.index[units["scheme"] == scheme].tolist()
+    found: set[tuple[date, date, str]] = set()
+    with engine.connect() as conn:
+        for table in (dossier_stat, procedure_offer, count_stat):
+            q = (
+                select(period.c.start_date, period.c.end_date, period.c.label)
+                .join(table, table.c.period_id == period.c.id)
+                .join(load_batch, load_batch.c.id == table.c.batch_id)
+                .where(load_batch.c.status == "active")
+                .distinct()
+            )
+            if unit_ids is not None:
+                q = q.where(table.c.unit_id.in_(unit_ids))
+            found.update((s, e, lbl) for s, e, lbl in conn.execute(q))
+    return [classify(s, e, lbl) for s, e, lbl in sorted(found)]
+
+
+def batches(engine: Engine) -> pd.DataFrame:
+    """Every load batch: file, SHA-256, rows, time, status, dataset."""
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(select(load_batch).order_by(load_batch.c.id)).mappings().all())
+
+
+def findings_table(engine: Engine, batch: int | None = None) -> pd.DataFrame:
+    """Validation findings of active batches (or of one batch)."""
+    q = (
+        select(finding.c.batch_id.label("batch"), finding.c.file, finding.c.sheet, finding.c.row,
+               finding.c.column, finding.c.rule, finding.c.severity, finding.c.message)
+        .join(load_batch, load_batch.c.id == finding.c.batch_id)
+        .order_by(finding.c.batch_id, finding.c.row, finding.c.id)
+    )
+    q = q.where(finding.c.batch_id == batch) if batch is not None else q.where(load_batch.c.status == "active")
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).mappings().all(),
+                            columns=["batch", "file", "sheet", "row", "column", "rule", "severity", "message"])
+
+
+def data_version(engine: Engine) -> str:
+    """Changes whenever a batch is loaded or replaced (cache key for the UI)."""
+    with engine.connect() as conn:
+        n, last, active = conn.execute(
+            select(func.count(), func.max(load_batch.c.id), func.sum(func.length(load_batch.c.status)))
+        ).one()
+    return f"{n}-{last}-{active}"
