@@ -217,6 +217,9 @@ def rollup(subjects: pd.DataFrame, units: pd.DataFrame, level: str, value_cols: 
            direct: bool = False) -> pd.DataFrame:
     """Figures per unit of ``level`` (or per agency for level 'department').
 
+    ``value_cols`` are summed: stored counts and metric pair columns ("<metric>:num/den").
+    Where a source states a 'total' for the unit, its counts are used as a whole, and its
+    metric pairs win metric by metric over the roll-up of 'own' rows.
     ``direct``: no roll-up, only subjects that are themselves units of ``level``.
     Returns columns: key ('unit_id' or 'agency_id'), value columns, dataset, source.
     """
@@ -235,11 +238,32 @@ def rollup(subjects: pd.DataFrame, units: pd.DataFrame, level: str, value_cols: 
     total = s[(s["scope"] == "total") & (s["unit_level"] == level) & s["agency_id"].isna()].assign(
         key=lambda x: x["unit_id"]
     )
-    own_sum = _sum_by(own, value_cols)
-    total_sum = _sum_by(total, value_cols)
-    own_sum = own_sum[~own_sum["key"].isin(total_sum["key"])]
-    parts = [p for p in (total_sum, own_sum) if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else total_sum
+    own_sum = _sum_by(own, value_cols).set_index("key")
+    total_sum = _sum_by(total, value_cols).set_index("key")
+    if total_sum.empty:
+        return own_sum.reset_index()
+    if own_sum.empty:
+        return total_sum.reset_index()
+    pair_cols = [c for c in value_cols if ":" in c and c in total_sum]
+    count_cols = [c for c in value_cols if ":" not in c and c in total_sum]
+    out = total_sum.combine_first(own_sum)
+    stated = out.index.isin(total_sum.index)
+    out.loc[stated, count_cols] = total_sum[count_cols]
+    # a stated metric wins; else the roll-up of own rows (pairs stay whole: both or neither)
+    for num in [c for c in pair_cols if c.endswith(":num")]:
+        den = num[:-4] + ":den"
+        use_total = out.index.isin(total_sum.index[total_sum[num].notna()])
+        own_vals = own_sum.reindex(out.index)
+        out.loc[~use_total, num] = own_vals.loc[~use_total, num]
+        out.loc[~use_total, den] = own_vals.loc[~use_total, den]
+    both = out.index.isin(total_sum.index) & out.index.isin(own_sum.index)
+    for col in ("dataset", "source"):
+        out.loc[both, col] = [
+            _labels(pd.Series([a, b])) if col == "dataset" else "; ".join(sorted({a, b} - {""}))
+            for a, b in zip(total_sum.reindex(out.index[both])[col], own_sum.reindex(out.index[both])[col],
+                            strict=True)
+        ]
+    return out.reset_index()
 
 
 def _sum_by(df: pd.DataFrame, value_cols: list[str]) -> pd.DataFrame:

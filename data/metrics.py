@@ -275,3 +275,45 @@ def _is_count(name: str) -> bool:
     from data.schema import COUNT_MEASURES, DOSSIER_COUNTS, OFFER_COUNTS
 
     return name in DOSSIER_COUNTS or name in OFFER_COUNTS or name in COUNT_MEASURES
+
+
+def pair_columns(metric_id: str) -> tuple[str, str]:
+    return f"{metric_id}:num", f"{metric_id}:den"
+
+
+def pairs(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
+    """Numerator/denominator columns per metric, computed per row of stored counts.
+
+    A pair is kept only where both parts are known, so that summing pairs over subjects
+    (departments, communes ...) adds up like with like: a subject that reports only totals
+    never inflates the denominator of a channel share. ``source``: only metrics of that kind.
+    """
+    derived = derive(df)
+    out = {}
+    for m in METRICS:
+        if source is not None and m.source != source:
+            continue
+        num, den = derived[m.numerator], derived[m.denominator]
+        both = num.notna() & den.notna()
+        n_col, d_col = pair_columns(m.id)
+        out[n_col], out[d_col] = num.where(both), den.where(both)
+    return pd.DataFrame(out, index=df.index)
+
+
+def from_pairs(df: pd.DataFrame, key_cols: list[str], metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Long frame (key columns, metric, numerator, denominator, value) from pair columns."""
+    frames = []
+    for m in [get(i) for i in (metric_ids or list(BY_ID))]:
+        n_col, d_col = pair_columns(m.id)
+        if n_col not in df:
+            continue
+        part = df[key_cols].copy()
+        part["metric"] = m.id
+        part["numerator"] = pd.to_numeric(df[n_col], errors="coerce")
+        part["denominator"] = pd.to_numeric(df[d_col], errors="coerce")
+        part = part[part["numerator"].notna() & part["denominator"].notna() & (part["denominator"] > 0)]
+        part["value"] = part["numerator"] / part["denominator"]
+        frames.append(part)
+    if not frames:
+        return pd.DataFrame(columns=[*key_cols, "metric", "numerator", "denominator", "value"])
+    return pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)

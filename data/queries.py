@@ -40,6 +40,8 @@ from data.schema import (
 
 LEVEL_ORDER = {"province": 0, "district": 1, "commune": 2, "department": 3}
 VALUE_COLS = [*DOSSIER_COUNTS, *OFFER_COUNTS, *COUNT_MEASURES]
+PAIR_COLS = [c for m in metric_registry.METRICS for c in metric_registry.pair_columns(m.id)]
+KEY_COLS = ["key", "level", "scheme", "code", "name", "dataset", "source"]
 
 
 # --- figures at one level -------------------------------------------------------------------
@@ -67,9 +69,11 @@ def figures(engine: Engine, per: Period, level: str, within: int | None = None,
         agreements = None
         if level == "province" and not stored_only:
             agreements = agreements_by_province(conn, per, agencies_frame(engine))
-    parts = [rollup(subj, units, level, list(DOSSIER_COUNTS), direct=stored_only)]
+    subj = _with_pairs(subj, "dossier")
+    parts = [rollup(subj, units, level, [*DOSSIER_COUNTS, *_pair_cols(subj)], direct=stored_only)]
     if not offers.empty:
-        parts.append(rollup(offers, units, level, list(OFFER_COUNTS), direct=stored_only))
+        offers = _with_pairs(offers, "offer")
+        parts.append(rollup(offers, units, level, [*OFFER_COUNTS, *_pair_cols(offers)], direct=stored_only))
     if not counts.empty:
         direct = counts[counts["agency_id"].isna()] if level != "department" else counts[counts["agency_id"].notna()]
         direct = direct.assign(key=direct["agency_id"] if level == "department" else direct["unit_id"])
@@ -83,7 +87,23 @@ def figures(engine: Engine, per: Period, level: str, within: int | None = None,
                          ["units_total", "units_zero_activity"])
     if agreements is not None:
         out = _fill_from(out, agreements, ["agencies_total", "agencies_with_agreement"])
+    for c in COUNT_MEASURES:
+        if c not in out:
+            out[c] = float("nan")
+    out = pd.concat([out, metric_registry.pairs(out[list(COUNT_MEASURES)].apply(pd.to_numeric), "count")], axis=1)
     return _describe(engine, out, level, within, scheme)
+
+
+def _with_pairs(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    if df.empty:
+        return df
+    counts = [c for c in (*DOSSIER_COUNTS, *OFFER_COUNTS) if c in df]
+    num = df[counts].apply(pd.to_numeric, errors="coerce")
+    return pd.concat([df, metric_registry.pairs(num, source)], axis=1)
+
+
+def _pair_cols(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if ":" in c]
 
 
 def _merge_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -151,7 +171,7 @@ def _describe(engine: Engine, out: pd.DataFrame, level: str, within: int | None,
     if scheme is not None:
         out = out[out["scheme"] == scheme]
     out["level"] = level
-    for c in VALUE_COLS:
+    for c in [*VALUE_COLS, *PAIR_COLS]:
         out[c] = pd.to_numeric(out[c], errors="coerce") if c in out else float("nan")
     return out.reset_index(drop=True)
 
@@ -164,8 +184,7 @@ def level_metrics(engine: Engine, per: Period, level: str, within: int | None = 
     fig = figures(engine, per, level, within, scheme, stored_only=stored_only)
     if fig.empty:
         return _empty_metrics()
-    long = metric_registry.compute(fig[["key", "level", "scheme", "code", "name", "dataset", "source", *VALUE_COLS]],
-                                   metric_ids)
+    long = metric_registry.from_pairs(fig, KEY_COLS, metric_ids)
     long["period_start"], long["period_end"], long["period_label"] = per.start, per.end, per.label
     return long
 
@@ -201,7 +220,7 @@ def agency_comparison(engine: Engine, province_id: int, per: Period,
     fig = figures(engine, per, "department", within=province_id)
     if fig.empty:
         return fig
-    long = metric_registry.compute(fig[["key", "code", "name", "dataset", "source", *VALUE_COLS]], metric_ids)
+    long = metric_registry.from_pairs(fig, KEY_COLS, metric_ids)
     wide = long.pivot_table(index=["key", "code", "name", "dataset"], columns="metric", values="value").reset_index()
     return wide.merge(fig[["key", *OFFER_COUNTS]], on="key", how="left")
 
@@ -226,13 +245,12 @@ def as_today(engine: Engine, per: Period, metric_ids: list[str] | None = None,
         )
     old["new_key"] = old["key"].map(lin.set_index("old_unit_id")["new_unit_id"])
     old = old[old["new_key"].notna()]
-    cols = [c for c in VALUE_COLS if c in old]
+    cols = [c for c in [*VALUE_COLS, *PAIR_COLS] if c in old]
     agg = {c: (lambda s: s.sum(min_count=1)) for c in cols}
     agg.update({"dataset": lambda s: _join_all(s, "dataset"), "source": lambda s: _join_all(s, "source")})
     new = old.groupby("new_key").agg(agg).reset_index().rename(columns={"new_key": "key"})
     new = _describe(engine, new, level, None, "2025")
-    long = metric_registry.compute(new[["key", "level", "scheme", "code", "name", "dataset", "source", *VALUE_COLS]],
-                                   metric_ids)
+    long = metric_registry.from_pairs(new, KEY_COLS, metric_ids)
     long["period_start"], long["period_end"], long["period_label"] = per.start, per.end, per.label
     return long
 
