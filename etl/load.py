@@ -257,10 +257,13 @@ def _suggest_unit(reg: Registry, scheme: str, name: str, province_id: int | None
     units = reg.units[(reg.units["scheme"] == scheme) & reg.units["level"].isin(levels)]
     if province_id is not None:
         units = units[[reg.is_within(i, province_id) for i in units["id"]]] if len(units) < 20000 else units
-    keys = dict(zip(units["name_key"], units["name"], strict=False))
-    close = difflib.get_close_matches(name_key(name), list(keys), n=3, cutoff=0.6)
+    by_key: dict[str, list[str]] = {}
+    for k, n in zip(units["name_key"], units["name"], strict=True):
+        by_key.setdefault(k, []).append(n)
+    close = difflib.get_close_matches(name_key(name), list(by_key), n=3, cutoff=0.6)
+    names = list(dict.fromkeys(n for c in close for n in by_key[c]))[:5]
     scheme_label = "trước 01/07/2025" if scheme == "legacy" else "từ 01/07/2025"
-    hint = f" Có phải: {', '.join(keys[c] for c in close)}?" if close else ""
+    hint = f" Có phải: {', '.join(names)}?" if names else ""
     return f"Không có đơn vị '{name}' trong danh mục {scheme_label}.{hint}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, func, inspect, insert, select
+from sqlalchemy import Engine, func, insert, inspect, select
 
 from data.db import upgrade
 from data.schema import load_batch, metadata, unit
