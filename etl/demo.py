@@ -328,8 +328,7 @@ def _generate_scheme(conn: Connection, rng: np.random.Generator, batch_id: int, 
         prov = prov.dropna(axis=1, how="all")
         of = pd.concat([of, prov], ignore_index=True)
         for c in OFFER_COUNTS:
-            if c not in of:
-                of[c] = pd.NA
+            of[c] = pd.to_numeric(of[c], errors="coerce").round().astype("Int64") if c in of else pd.NA
         cols = ["batch_id", "source_ref", "unit_id", "agency_id", "scope", "period_id", *OFFER_COUNTS]
         _bulk_insert(conn, procedure_offer, of[cols], f"TTHC {label}")
 
