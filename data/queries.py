@@ -19,6 +19,7 @@ from data.aggregate import (
     asof_subjects,
     counts_pivot,
     dossier_subjects,
+    group_sum,
     rollup,
     subtree_ids,
     units_frame,
@@ -246,20 +247,11 @@ def as_today(engine: Engine, per: Period, metric_ids: list[str] | None = None,
     old["new_key"] = old["key"].map(lin.set_index("old_unit_id")["new_unit_id"])
     old = old[old["new_key"].notna()]
     cols = [c for c in [*VALUE_COLS, *PAIR_COLS] if c in old]
-    agg = {c: (lambda s: s.sum(min_count=1)) for c in cols}
-    agg.update({"dataset": lambda s: _join_all(s, "dataset"), "source": lambda s: _join_all(s, "source")})
-    new = old.groupby("new_key").agg(agg).reset_index().rename(columns={"new_key": "key"})
+    new = group_sum(old, "new_key", cols).rename(columns={"new_key": "key"})
     new = _describe(engine, new, level, None, "2025")
     long = metric_registry.from_pairs(new, KEY_COLS, metric_ids)
     long["period_start"], long["period_end"], long["period_label"] = per.start, per.end, per.label
     return long
-
-
-def _join_all(values: pd.Series, col: str) -> str:
-    out = ""
-    for v in values:
-        out = _join_labels(out, v, col) if out else str(v)
-    return out
 
 
 # --- periods, batches, findings -------------------------------------------------------------
