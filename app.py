@@ -62,6 +62,7 @@ def create_app() -> Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
     app.layout = html.Div(
         [dcc.Location(id="url"), _navbar(), dbc.Container(page_container, fluid=True, className="pb-4")],
         lang="vi",

@@ -257,8 +257,9 @@ def as_today(engine: Engine, per: Period, metric_ids: list[str] | None = None,
 # --- periods, batches, findings -------------------------------------------------------------
 
 
-def stored_periods(engine: Engine, unit_ids: list[int] | None = None, scheme: str | None = None) -> list[Period]:
-    """Periods that have stored figures (optionally for these units), oldest first."""
+def stored_periods(engine: Engine, unit_ids: list[int] | None = None, scheme: str | None = None,
+                   dataset: str | None = None) -> list[Period]:
+    """Periods that have stored figures (optionally for these units / this dataset), oldest first."""
     units = units_frame(engine)
     if unit_ids is None and scheme is not None:
         unit_ids = units.index[units["scheme"] == scheme].tolist()
@@ -274,8 +275,30 @@ def stored_periods(engine: Engine, unit_ids: list[int] | None = None, scheme: st
             )
             if unit_ids is not None:
                 q = q.where(table.c.unit_id.in_(unit_ids))
+            if dataset is not None:
+                q = q.where(load_batch.c.dataset == dataset)
             found.update((s, e, lbl) for s, e, lbl in conn.execute(q))
     return [classify(s, e, lbl) for s, e, lbl in sorted(found)]
+
+
+def stored_metrics(engine: Engine, dataset: str | None = None, metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Every indicator exactly as stored (stored period, stored subject; no roll-up),
+    optionally only of one dataset ('real' = seed documents and loaded files)."""
+    frames = []
+    for per in stored_periods(engine, dataset=dataset):
+        for level in LEVEL_ORDER:
+            df = level_metrics(engine, per, level, metric_ids=metric_ids, stored_only=True)
+            if dataset is not None:
+                df = df[df["dataset"] == dataset]
+            if not df.empty:
+                frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else _empty_metrics()
+
+
+def has_demo_data(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(select(func.count()).select_from(load_batch).where(
+            load_batch.c.dataset == "demo", load_batch.c.status == "active")).scalar_one())
 
 
 def batches(engine: Engine) -> pd.DataFrame:

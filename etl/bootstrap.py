@@ -7,11 +7,12 @@ but never filled with demo data behind the operator's back.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from sqlalchemy import Engine, func, select
 
-from data.db import DEFAULT_SQLITE, describe, upgrade
+from data.db import describe, upgrade
 from data.schema import load_batch
 
 
@@ -22,9 +23,10 @@ def has_batches(engine: Engine) -> bool:
 
 def ensure_database(engine: Engine) -> None:
     """Upgrade the schema; on the embedded default database, fill it on first start."""
+    from data import db
     from etl.cli import cmd_init
 
-    embedded = engine.url.drivername.startswith("sqlite") and engine.url.database == str(DEFAULT_SQLITE)
+    embedded = engine.url.drivername.startswith("sqlite") and engine.url.database == str(db.DEFAULT_SQLITE)
     upgrade(engine)
     if has_batches(engine):
         return
@@ -35,10 +37,11 @@ def ensure_database(engine: Engine) -> None:
             file=sys.stderr,
         )
         return
-    print("Lần chạy đầu tiên: tạo cơ sở dữ liệu mặc định và nạp số liệu (khoảng 1 phút)...", file=sys.stderr)
+    print("Lần chạy đầu tiên: tạo cơ sở dữ liệu mặc định và nạp số liệu (khoảng nửa phút)...", file=sys.stderr)
     from etl.demo import run_demo
     from etl.seed import run_seed
 
     cmd_init(engine)
     run_seed(engine)
-    run_demo(engine)
+    # the whole country by default (about 15 s); TTHC_DEMO_PROVINCES narrows it (e.g. "default", "11,12")
+    run_demo(engine, provinces=os.environ.get("TTHC_DEMO_PROVINCES", "all"))

@@ -1,0 +1,1 @@
+"""Reusable UI pieces. Components never query the database; they receive DataFrames."""
