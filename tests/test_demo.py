@@ -127,3 +127,18 @@ def test_bad_selection_is_refused() -> None:
     from etl.cli import main
 
     assert main(["demo", "--provinces", "99", "--db", "sqlite://"]) == 2
+
+
+def test_department_comparison_and_unit_trend(lai_chau: Engine) -> None:
+    prov = int(queries.units_frame(lai_chau).query("scheme == 'legacy' and level == 'province' and code == '12'")
+               .index[0])
+    deps = queries.agency_comparison(lai_chau, prov, P.quarter(2024, 1))
+    assert len(deps) >= 15 and deps["name"].str.contains("Sở Nội vụ").any()
+    assert (deps["procedures_total"] > 0).all() and deps["on_time_rate"].between(0, 1).all()
+    assert "Sở Thông tin và Truyền thông" in " ".join(deps["name"])  # still exists in 2024
+    after = queries.agency_comparison(lai_chau, prov, P.month(2025, 4))
+    assert not after["name"].str.contains("Thông tin và Truyền thông").any()  # merged on 01/03/2025
+    trend = queries.unit_metrics(lai_chau, prov, ["online_intake_share"],
+                                 [P.year_period(y) for y in (2019, 2021, 2023)])
+    values = trend.sort_values("period_start")["value"].tolist()
+    assert len(values) == 3 and values[0] < values[1] < values[2]  # online filing grows
