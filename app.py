@@ -32,7 +32,7 @@ def _db_from_argv(argv: list[str]) -> None:
 def _navbar() -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-        for page in page_registry.values()
+        for page in sorted(page_registry.values(), key=lambda p: p.get("order", 50))
     ]
     return dbc.Navbar(
         dbc.Container(
@@ -48,10 +48,21 @@ def _navbar() -> dbc.Navbar:
     )
 
 
+def _warm_cache(engine) -> None:  # noqa: ANN001
+    """Build the monthly roll-up table in the background so the first page view is quick."""
+    import threading
+
+    from data import rollups
+
+    threading.Thread(target=rollups.monthly_pairs, args=(engine,), daemon=True).start()
+
+
 def create_app() -> Dash:
     from etl.bootstrap import ensure_database
 
-    ensure_database(get_engine(default_url()))
+    engine = get_engine(default_url())
+    ensure_database(engine)
+    _warm_cache(engine)
     app = Dash(
         __name__,
         use_pages=True,
@@ -64,7 +75,7 @@ def create_app() -> Dash:
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
     app.layout = html.Div(
-        [dcc.Location(id="url"), _navbar(), dbc.Container(page_container, fluid=True, className="pb-4")],
+        [dcc.Location(id="url", refresh="callback-nav"), _navbar(), dbc.Container(page_container, fluid=True, className="pb-4")],
         lang="vi",
     )
     return app

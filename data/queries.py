@@ -295,6 +295,17 @@ def stored_metrics(engine: Engine, dataset: str | None = None, metric_ids: list[
     return pd.concat(frames, ignore_index=True) if frames else _empty_metrics()
 
 
+def data_range(engine: Engine) -> tuple[date, date] | None:
+    """First and last day covered by monthly dossier figures (None when there are none)."""
+    with engine.connect() as conn:
+        first, last = conn.execute(
+            select(func.min(period.c.start_date), func.max(period.c.end_date))
+            .join(dossier_stat, dossier_stat.c.period_id == period.c.id)
+            .where(period.c.kind == "month")
+        ).one()
+    return (first, last) if first else None
+
+
 def has_demo_data(engine: Engine) -> bool:
     with engine.connect() as conn:
         return bool(conn.execute(select(func.count()).select_from(load_batch).where(
@@ -328,3 +339,61 @@ def data_version(engine: Engine) -> str:
             select(func.count(), func.max(load_batch.c.id), func.sum(func.length(load_batch.c.status)))
         ).one()
     return f"{n}-{last}-{active}"
+
+
+# --- helpers for the dashboard (cached by data version) -------------------------------------
+
+
+def unit_options(engine: Engine, scheme: str, text: str = "", limit: int = 60,
+                 current: str = "") -> list[dict[str, str]]:
+    """Units of a scheme matching ``text`` accent-insensitively ("dien bien" finds Điện Biên);
+    with no text: every province. The ``current`` unit (a code) is always included.
+    Provinces first, then districts, then communes, each in Vietnamese alphabetical order;
+    value = official code."""
+    from data.text import fold
+
+    units = units_frame(engine)
+    u = units[units["scheme"] == scheme]
+    found = u["name"].map(fold).str.contains(fold(text), regex=False) if text else u["level"] == "province"
+    u = u[found]
+    u = u.assign(_lvl=u["level"].map(LEVEL_ORDER), _key=u["short_name"].map(fold))
+    u = u.sort_values(["_lvl", "_key"])
+    if text:
+        u = u.head(limit)
+    if current and current not in set(u["code"]):
+        cur = find_unit(engine, scheme, current)
+        if cur is not None:
+            u = pd.concat([cur.to_frame().T, u])
+    parent = u["province_id"].map(units["short_name"])
+    labels = [n if lvl == "province" else f"{n} ({p})" for n, lvl, p in zip(u["name"], u["level"], parent,
+                                                                              strict=True)]
+    return [{"label": lbl, "value": c} for lbl, c in zip(labels, u["code"], strict=True)]
+
+
+def find_unit(engine: Engine, scheme: str, code: str) -> pd.Series | None:
+    """The unit with this official code in this scheme (level from the code length)."""
+    units = units_frame(engine)
+    level = {2: "province", 3: "district", 5: "commune"}.get(len(code))
+    hit = units[(units["scheme"] == scheme) & (units["level"] == level) & (units["code"] == code)]
+    return hit.iloc[0] if len(hit) else None
+
+
+def headline_metrics(engine: Engine, per: Period, scheme: str, unit_id: int | None,
+                     metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Indicators of one unit, or of the whole country (unit_id None) as the sum of its provinces."""
+    if unit_id is not None:
+        units = units_frame(engine)
+        df = level_metrics(engine, per, units.at[unit_id, "level"], within=unit_id, metric_ids=metric_ids)
+        return df[df["key"] == unit_id]
+    fig = figures(engine, per, "province", scheme=scheme)
+    if fig.empty:
+        return _empty_metrics()
+    pair_cols = [c for c in PAIR_COLS if c in fig]
+    total = fig[pair_cols].sum(min_count=1).to_frame().T
+    labels = set(fig["dataset"])
+    total["key"], total["level"], total["scheme"], total["code"], total["name"] = 0, "country", scheme, "", "Toàn quốc"
+    total["dataset"] = labels.pop() if len(labels) == 1 else "mixed"
+    total["source"] = "; ".join(sorted({s for v in fig["source"] for s in str(v).split("; ") if s}))
+    long = metric_registry.from_pairs(total, KEY_COLS, metric_ids)
+    long["period_start"], long["period_end"], long["period_label"] = per.start, per.end, per.label
+    return long

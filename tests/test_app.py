@@ -37,7 +37,7 @@ def test_server_answers_and_loads_nothing_from_outside(app_module) -> None:  # n
 
 
 def test_home_shows_the_seed_figures(app_module) -> None:  # noqa: ANN001
-    from pages import home
+    from pages import sources as home
 
     text = json.dumps(home.layout(), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
     assert "Thành phố Điện Biên Phủ" in text and "2.037/2.486" in text and "81,94 %" in text

@@ -10,7 +10,8 @@ from components.tables import batches_table, demo_badge, figures_table
 from data import queries
 from data.db import default_url, get_engine
 
-dash.register_page(__name__, path="/", name="Tổng quan", title="Tổng quan — Theo dõi cải cách TTHC")
+dash.register_page(__name__, path="/nguon-so-lieu", name="Nguồn số liệu", order=9,
+                   title="Nguồn số liệu — Theo dõi cải cách TTHC")
 
 
 def layout(**_params: str) -> html.Div:

@@ -1,0 +1,106 @@
+"""Plotly figures in Vietnamese formats (1.234,5 and 8,39 %; dd/mm/yyyy), with empty states."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from data import metrics
+from data.text import format_percent
+
+FONT = "Be Vietnam Pro, Segoe UI, Roboto, Arial, sans-serif"
+COLORS = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#d63384", "#20c997"]
+EMPTY_TEXT = "Chưa có số liệu cho kỳ này"
+
+
+def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        separators=",.",  # decimal comma, thousands dot
+        font={"family": FONT, "size": 14},
+        height=height,
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.15},
+        hoverlabel={"font_family": FONT},
+    )
+    fig.update_xaxes(showgrid=False)
+    fig.update_yaxes(gridcolor="#e9ecef", zeroline=False)
+    return fig
+
+
+def empty_figure(text: str = EMPTY_TEXT, height: int = 300) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, font={"size": 16, "color": "#6c757d"},
+                       xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig, height)
+
+
+def _period_label(start: object, freq: str) -> str:
+    from data import periods as P
+
+    if freq == "quarter":
+        return P.quarter(start.year, (start.month - 1) // 3 + 1).label  # type: ignore[attr-defined]
+    if freq == "year":
+        return str(start.year)  # type: ignore[attr-defined]
+    if freq == "month":
+        return f"{start.month:02d}/{start.year}"  # type: ignore[attr-defined]
+    return start.strftime("%d/%m/%Y")  # type: ignore[attr-defined]
+
+
+def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str] | None = None,
+                 freq: str = "quarter") -> go.Figure:
+    """Lines of several indicators over periods; the target of the first as a dashed line."""
+    if df.empty:
+        return empty_figure()
+    fig = go.Figure()
+    for i, mid in enumerate(metric_ids):
+        part = df[df["metric"] == mid].sort_values("period_start")
+        if part.empty:
+            continue
+        m = metrics.get(mid)
+        text = [f"{format_percent(v)} ({_n(n)}/{_n(d)})" for v, n, d in
+                zip(part["value"], part["numerator"], part["denominator"], strict=True)]
+        fig.add_trace(go.Scatter(
+            x=[_period_label(p, freq) for p in part["period_start"]],
+            y=part["value"], mode="lines+markers", name=(labels or {}).get(mid, m.label_vi),
+            line={"color": COLORS[i % len(COLORS)], "width": 3}, customdata=text,
+            hovertemplate="%{x}<br>%{customdata}<extra>" + m.label_vi + "</extra>",
+        ))
+        if i == 0 and len(part):
+            target = m.target_on(part["period_start"].iloc[-1])
+            if target is not None:
+                fig.add_hline(y=target.value, line_dash="dash", line_color="#dc3545",
+                              annotation_text=f"Mục tiêu {format_percent(target.value, 0)}",
+                              annotation_position="top left")
+    if not fig.data:
+        return empty_figure()
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return base_layout(fig)
+
+
+def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.Figure:
+    """Horizontal bars of units on one indicator, best on top, traffic-light colours."""
+    part = df[df["metric"] == metric_id].copy()
+    if part.empty:
+        return empty_figure()
+    m = metrics.get(metric_id)
+    part = part.sort_values("value", ascending=not m.higher_is_better)
+    if top:
+        part = part.head(top)
+    part = part.iloc[::-1]
+    light = {"green": "#198754", "amber": "#ffc107", "red": "#dc3545", None: "#adb5bd"}
+    fig = go.Figure(go.Bar(
+        x=part["value"], y=part["name"], orientation="h",
+        marker_color=[light[m.light(v)] for v in part["value"]],
+        text=[format_percent(v) for v in part["value"]], textposition="auto",
+        customdata=[f"{_n(n)}/{_n(d)}" for n, d in zip(part["numerator"], part["denominator"], strict=True)],
+        hovertemplate="%{y}<br>%{text} (%{customdata})<extra></extra>",
+    ))
+    fig.update_xaxes(tickformat=".0%")
+    return base_layout(fig, max(260, 28 * len(part) + 80))
+
+
+def _n(x: float) -> str:
+    return f"{round(x):,}".replace(",", ".")

@@ -1,0 +1,65 @@
+"""The filter bar shared by every page. Its state lives in the URL query string: a change
+rewrites the URL (history entry, no reload) and the page re-renders from it."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components.state import COMPARE, LEVELS, SCHEMES, ViewState
+from data.text import fold
+
+NATIONAL = "__vn__"
+
+
+def _with_search(options: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Dropdown options whose client-side search is accent-insensitive ("dien bien")."""
+    # dcc.Dropdown filters on ``search`` only when the label is a component
+    return [{"label": html.Span(o["label"]), "value": o["value"], "search": f"{fold(o['label'])} {o['label']}"}
+            for o in options]
+
+
+def filter_bar(state: ViewState, unit_options: list[dict[str, str]], period_options: list[dict[str, str]],
+               show_level: bool = True) -> dbc.Card:
+    units = [{"label": "Toàn quốc", "value": NATIONAL}, *unit_options]
+    col = {"xs": 12, "md": 6, "lg": 2}
+    return dbc.Card(dbc.CardBody(dbc.Row([
+        dbc.Col([dbc.Label("Hệ thống đơn vị", html_for="f-scheme", className="small mb-0"),
+                 dcc.Dropdown(id="f-scheme", options=[{"label": v, "value": k} for k, v in SCHEMES.items()],
+                              value=state.scheme, clearable=False)], **{**col, "lg": 3}),
+        dbc.Col([dbc.Label("Đơn vị", html_for="f-unit", className="small mb-0"),
+                 dcc.Dropdown(id="f-unit", options=_with_search(units), value=state.unit or NATIONAL,
+                              clearable=False, placeholder="Gõ tên đơn vị, ví dụ: dien bien")],
+                **{**col, "lg": 3}),
+        dbc.Col([dbc.Label("So sánh theo cấp", html_for="f-level", className="small mb-0"),
+                 dcc.Dropdown(id="f-level", clearable=False, value=state.level,
+                              options=[{"label": v, "value": k} for k, v in LEVELS.items()
+                                       if k != "district" or state.scheme == "legacy"])],
+                **col, style=None if show_level else {"display": "none"}),
+        dbc.Col([dbc.Label("Kỳ", html_for="f-period", className="small mb-0"),
+                 dcc.Dropdown(id="f-period", options=period_options, value=state.period, clearable=False)],
+                **col),
+        dbc.Col([dbc.Label("So với", html_for="f-compare", className="small mb-0"),
+                 dcc.Dropdown(id="f-compare", options=[{"label": v, "value": k} for k, v in COMPARE.items()],
+                              value=state.compare, clearable=False)], **col),
+    ], className="g-2")), className="mb-3 filter-bar")
+
+
+@callback(
+    Output("url", "href"),
+    Input("f-scheme", "value"), Input("f-unit", "value"), Input("f-level", "value"), Input("f-period", "value"),
+    Input("f-compare", "value"),
+    State("url", "pathname"), State("url", "search"),
+    prevent_initial_call=True,
+)
+def _to_url(scheme: str, unit: str, level: str, period: str, compare: str, pathname: str, search: str) -> str:
+    from urllib.parse import parse_qsl
+
+    current = ViewState.from_params(dict(parse_qsl((search or "").lstrip("?"))))
+    unit = "" if unit in (None, NATIONAL) else unit
+    if scheme != current.scheme:  # codes differ between schemes: start from the country
+        unit, period = "", "latest-quarter"
+    new = current.query(scheme=scheme, unit=unit, level=level, period=period, compare=compare)
+    if new == (search or ""):
+        return no_update
+    return (pathname or "/") + new

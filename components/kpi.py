@@ -1,0 +1,59 @@
+"""KPI card: value, target, change against the comparison period, traffic light, provenance."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from components.tables import demo_badge
+from data import metrics
+from data.text import format_int, format_percent
+
+LIGHT_CLASS = {"green": "success", "amber": "warning", "red": "danger"}
+LIGHT_TEXT = {"green": "Đạt", "amber": "Cần cố gắng", "red": "Yếu"}
+
+
+def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target: float | None,
+             compare_label: str) -> dbc.Card:
+    """``current``/``previous``: {'value', 'numerator', 'denominator', 'dataset', 'source'} or None."""
+    m = metrics.get(metric_id)
+    if current is None:
+        body = [html.Div(m.label_vi, className="small text-muted"),
+                html.Div("Chưa có số liệu cho kỳ này", className="text-muted py-3")]
+        return dbc.Card(dbc.CardBody(body), className="h-100 kpi-card")
+    value = current["value"]
+    light = m.light(value, target)
+    delta = None
+    if previous is not None:
+        diff = (value - previous["value"]) * 100
+        better = diff >= 0 if m.higher_is_better else diff <= 0
+        arrow = "▲" if diff > 0 else "▼" if diff < 0 else "■"
+        delta = html.Span(f"{arrow} {abs(diff):.1f} điểm %".replace(".", ","),
+                          className="text-success" if better else "text-danger",
+                          title=f"So với {compare_label}: {format_percent(previous['value'])}")
+    badge = dbc.Badge(LIGHT_TEXT[light], color=LIGHT_CLASS[light],
+                      className="ms-1 align-self-start text-nowrap") if light else None
+    body = [
+        html.Div([m.label_vi, badge], className="small text-muted d-flex justify-content-between gap-1"),
+        html.Div(format_percent(value), className="display-6 fw-semibold kpi-value"),
+        html.Div(f"{format_int(current['numerator'])}/{format_int(current['denominator'])} {_caption(m)}",
+                 className="small text-muted"),
+        html.Div([
+            html.Span(f"Mục tiêu {format_percent(target, 0)}" if target is not None else "Chưa đặt mục tiêu",
+                      className="small me-2"),
+            delta,
+        ], className="mt-1"),
+    ]
+    if current.get("dataset") != "real":
+        body.append(html.Div(demo_badge(), className="mt-1"))
+    elif current.get("source"):
+        body.append(html.Div(f"Nguồn: {current['source']}", className="small text-muted mt-1",
+                             title=current["source"]))
+    return dbc.Card(dbc.CardBody(body), className=f"h-100 kpi-card border-{LIGHT_CLASS.get(light, 'light')}")
+
+
+def _caption(m: metrics.Metric) -> str:
+    """The numerator's name inside a sentence: lower-case first letter, acronyms kept (TTHC)."""
+    text = m.numerator_vi
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() else text[0].lower() + text[1:]

@@ -1,0 +1,139 @@
+"""The dashboard's view state, kept in the URL query string.
+
+``?scheme=2025&unit=11&level=commune&period=latest-quarter&compare=prev&metric=overdue_rate``
+reopens exactly the same view; every page reads it with ``ViewState.from_params``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from urllib.parse import urlencode
+
+from data import metrics
+from data import periods as P
+
+SCHEMES = {"2025": "Từ 01/07/2025 (34 tỉnh)", "legacy": "Trước 01/07/2025 (63 tỉnh)",
+           "today": "Số liệu cũ theo đơn vị hiện nay"}
+LEVELS = {"department": "Sở, ngành", "district": "Huyện", "commune": "Xã"}
+COMPARE = {"prev": "Kỳ trước", "yoy": "Cùng kỳ năm trước"}
+RELATIVE = {"latest-month": "Tháng gần nhất", "latest-quarter": "Quý gần nhất", "prev-quarter": "Quý trước đó",
+            "latest-year": "Năm gần nhất", "ytd": "Từ đầu năm đến nay"}
+SCHEME_START = date(2025, 7, 1)
+
+
+@dataclass(frozen=True)
+class ViewState:
+    scheme: str = "2025"
+    unit: str = ""  # official code in the scheme; "" = the whole country
+    level: str = "commune"
+    period: str = "latest-quarter"
+    compare: str = "prev"
+    metric: str = "online_intake_share"
+
+    @classmethod
+    def from_params(cls, params: dict[str, str], default_scheme: str = "2025") -> ViewState:
+        """Read URL parameters; unknown or invalid values fall back to defaults."""
+        home = os.environ.get("TTHC_HOME_PROVINCE", "").strip()
+        s = cls(scheme=default_scheme, unit=home)
+        scheme = params.get("scheme", s.scheme)
+        s = replace(s, scheme=scheme if scheme in SCHEMES else s.scheme)
+        if "unit" in params:
+            unit = params["unit"].strip()
+            s = replace(s, unit=unit if unit.isdigit() or unit == "" else s.unit)
+        level = params.get("level", s.level)
+        s = replace(s, level=level if level in LEVELS else s.level)
+        if s.scheme != "legacy" and s.level == "district":
+            s = replace(s, level="commune")
+        per = params.get("period", s.period)
+        s = replace(s, period=per if _valid_period(per) else s.period)
+        cmp_ = params.get("compare", s.compare)
+        s = replace(s, compare=cmp_ if cmp_ in COMPARE else s.compare)
+        metric = params.get("metric", s.metric)
+        return replace(s, metric=metric if metric in metrics.BY_ID else s.metric)
+
+    def query(self, **changes: str) -> str:
+        """The query string of this state with ``changes`` applied ("?scheme=...")."""
+        return "?" + urlencode(asdict(replace(self, **changes)))
+
+    @property
+    def data_scheme(self) -> str:
+        """The scheme of the stored figures to read ('today' shows legacy figures)."""
+        return "legacy" if self.scheme == "legacy" else ("2025" if self.scheme == "2025" else "legacy")
+
+    @property
+    def unit_scheme(self) -> str:
+        """The scheme of the units shown ('today' shows today's units)."""
+        return "legacy" if self.scheme == "legacy" else "2025"
+
+
+def _valid_period(spec: str) -> bool:
+    if spec in RELATIVE:
+        return True
+    try:
+        P.parse_spec(spec)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_period(spec: str, first: date, last: date) -> P.Period:
+    """A Period for a spec; relative specs count back from the last month with data."""
+    if spec not in RELATIVE:
+        return P.parse_spec(spec)
+    if spec == "latest-month":
+        return P.month(last.year, last.month)
+    if spec == "latest-year":
+        y = last.year if last.month == 12 else last.year - 1
+        return P.year_period(max(y, first.year))
+    if spec == "ytd":
+        start = max(date(last.year, 1, 1), first)
+        return P.classify(start, last)
+    q = (last.month - 1) // 3 + 1
+    year = last.year
+    if last.month % 3 != 0:  # quarter not complete yet: take the one before
+        year, q = (year - 1, 4) if q == 1 else (year, q - 1)
+    if spec == "prev-quarter":
+        year, q = (year - 1, 4) if q == 1 else (year, q - 1)
+    return P.quarter(year, q)
+
+
+def comparison_period(per: P.Period, how: str) -> P.Period | None:
+    """The previous period of the same kind, or the same period one year earlier."""
+    if how == "yoy" or per.kind in ("year", "9m"):
+        try:
+            return P.classify(per.start.replace(year=per.start.year - 1), per.end.replace(year=per.end.year - 1))
+        except ValueError:  # 29 February
+            return P.classify(per.start.replace(year=per.start.year - 1, day=28),
+                              per.end.replace(year=per.end.year - 1, day=28))
+    if per.kind == "month":
+        y, m = (per.start.year - 1, 12) if per.start.month == 1 else (per.start.year, per.start.month - 1)
+        return P.month(y, m)
+    if per.kind == "quarter":
+        q = (per.start.month - 1) // 3 + 1
+        return P.quarter(per.start.year - 1, 4) if q == 1 else P.quarter(per.start.year, q - 1)
+    if per.kind == "half":
+        return P.half(per.start.year - 1, 2) if per.start.month == 1 else P.half(per.start.year, 1)
+    return None
+
+
+def period_options(first: date, last: date, scheme: str) -> list[dict[str, str]]:
+    """Dropdown options: relative choices, then years, halves, quarters and recent months."""
+    lo, hi = (first, min(last, date(2025, 6, 30))) if scheme == "legacy" else (max(first, SCHEME_START), last)
+    if scheme == "today":
+        lo, hi = first, min(last, date(2025, 6, 30))
+    opts = [{"label": v, "value": k} for k, v in RELATIVE.items()]
+    for y in range(hi.year, lo.year - 1, -1):
+        opts.append({"label": f"Năm {y}", "value": str(y)})
+        for h in (2, 1):
+            p = P.half(y, h)
+            if p.start >= lo and p.end <= hi:
+                opts.append({"label": p.label, "value": p.spec})
+        for q in (4, 3, 2, 1):
+            p = P.quarter(y, q)
+            if p.start >= lo and p.end <= hi:
+                opts.append({"label": p.label, "value": p.spec})
+    for p in reversed(P.months_between(max(lo, date(hi.year - 1, hi.month, 1)), hi)):
+        opts.append({"label": p.label, "value": p.spec})
+    return opts

@@ -1,0 +1,148 @@
+"""The dashboard in headless Chromium (Debian's /usr/bin/chromium driven by Playwright):
+pages load with data and no console error, a filter change updates the chart and the URL,
+a copied URL reopens the same view, back works, the seed figure is on screen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from etl.cli import main
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    path = tmp_path_factory.mktemp("browser") / "app.sqlite"
+    shutil.copy(template_db, path)
+    url = f"sqlite:///{path}"
+    assert main(["seed", "--db", url]) == 0
+    assert main(["demo", "--provinces", "11,12", "--until", "2025-12", "--db", url]) == 0
+    port = _free_port()
+    env = {**os.environ, "TTHC_DB_URL": url, "PORT": str(port), "HOST": "127.0.0.1"}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start: " + (proc.stderr.read() if proc.stderr else ""))
+    yield base
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is required for the browser tests (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
+    p = context.new_page()
+    p.console_errors = []  # type: ignore[attr-defined]
+    p.on("console", lambda m: m.type == "error" and p.console_errors.append(m.text))  # type: ignore[attr-defined]
+    p.on("pageerror", lambda e: p.console_errors.append(str(e)))  # type: ignore[attr-defined]
+    requests: list[str] = []
+    p.on("request", lambda r: requests.append(r.url))
+    p.requests = requests  # type: ignore[attr-defined]
+    yield p
+    context.close()
+
+
+def _chart_points(page, graph_id: str) -> int:  # noqa: ANN001
+    page.wait_for_selector(f"#{graph_id} .main-svg", timeout=20000)
+    return page.locator(f"#{graph_id} .scatterlayer .point, #{graph_id} .barlayer .point").count()
+
+
+def test_overview_loads_with_data_and_no_console_error(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/")
+    page.wait_for_selector("h1", timeout=20000)
+    assert _chart_points(page, "overview-trend") > 0
+    assert _chart_points(page, "overview-best-worst") > 0
+    assert page.locator(".kpi-card").count() == 6
+    assert "Dữ liệu minh họa" in page.inner_text("body")
+    assert page.console_errors == []
+    assert all(u.startswith(server) or u.startswith("data:") for u in page.requests), page.requests
+
+
+def test_filter_change_updates_url_and_chart(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/?scheme=legacy&unit=11&level=district&period=2024-Q1")
+    page.wait_for_selector("#overview-best-worst .main-svg", timeout=20000)
+    heading = page.inner_text("h1")
+    assert "Tỉnh Điện Biên" in heading and "Quý I/2024" in heading
+    before = page.inner_text("#overview-best-worst")
+    page.click("#f-period")
+    page.keyboard.type("Năm 2023")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('period=2023')", timeout=20000)
+    page.wait_for_function("() => document.querySelector('h1').innerText.includes('Năm 2023')", timeout=20000)
+    assert page.inner_text("#overview-best-worst") != before  # the chart changed with the period
+    page.go_back()
+    page.wait_for_function("() => document.querySelector('h1').innerText.includes('Quý I/2024')", timeout=20000)
+    assert page.console_errors == []
+
+
+def test_copied_url_reopens_the_same_view(server: str, page, browser) -> None:  # noqa: ANN001
+    url = server + "/?scheme=legacy&unit=12&level=commune&period=2023&compare=yoy&metric=overdue_rate"
+    page.goto(url)
+    page.wait_for_selector("#overview-best-worst .main-svg", timeout=20000)
+    first = (page.inner_text("h1"), page.inner_text(".kpi-card >> nth=0"))
+    other = browser.new_page()
+    other.goto(url)
+    other.wait_for_selector("#overview-best-worst .main-svg", timeout=20000)
+    assert (other.inner_text("h1"), other.inner_text(".kpi-card >> nth=0")) == first
+    assert "Tỉnh Lai Châu" in first[0] and "Năm 2023" in first[0]
+    other.close()
+
+
+def test_accent_insensitive_unit_search(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/?scheme=legacy&period=2024")
+    page.wait_for_selector("#f-unit", timeout=20000)
+    page.click("#f-unit")
+    page.keyboard.type("dien bien")
+    menu = page.locator("#f-unit .Select-menu-outer")
+    menu.wait_for(timeout=10000)
+    assert menu.inner_text().splitlines()[0] == "Tỉnh Điện Biên"
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('unit=11')", timeout=20000)
+
+
+def test_seed_figure_on_screen(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/nguon-so-lieu")
+    page.wait_for_selector("table", timeout=20000)
+    body = page.inner_text("body")
+    assert "Thành phố Điện Biên Phủ" in body and "2.037/2.486" in body and "81,94 %" in body
+    assert page.console_errors == []
