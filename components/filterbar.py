@@ -46,7 +46,7 @@ def filter_bar(state: ViewState, unit_options: list[dict[str, str]], period_opti
 
 
 @callback(
-    Output("url", "href"),
+    Output("url", "href", allow_duplicate=True),
     Input("f-scheme", "value"), Input("f-unit", "value"), Input("f-level", "value"), Input("f-period", "value"),
     Input("f-compare", "value"),
     State("url", "pathname"), State("url", "search"),

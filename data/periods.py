@@ -186,7 +186,7 @@ def _parse_named(f: str) -> Period | None:
     m = re.search(r"\b9 thang (?:dau )?(?:nam )?(\d{4})", f)
     if m:
         return nine_months(int(m[1]))
-    m = re.search(r"\bthang\s+(\d{1,2})\s*(?:nam|/)\s*(\d{4})", f)
+    m = re.search(r"\bthang\s+(\d{1,2})(?:\s+nam)?\s+(\d{4})", f)  # fold() turns "3/2024" into "3 2024"
     if m and 1 <= int(m[1]) <= 12:
         return month(int(m[2]), int(m[1]))
     m = re.search(r"\b(\d{4})\s*-\s*(\d{4})\b", f)

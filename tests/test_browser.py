@@ -146,3 +146,26 @@ def test_seed_figure_on_screen(server: str, page) -> None:  # noqa: ANN001
     body = page.inner_text("body")
     assert "Thành phố Điện Biên Phủ" in body and "2.037/2.486" in body and "81,94 %" in body
     assert page.console_errors == []
+
+
+def test_ranking_map_and_drill_down(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/xep-hang?scheme=legacy&period=2024&metric=overdue_rate")
+    page.wait_for_selector("#rank-map .maplibregl-canvas, #rank-map canvas", timeout=20000)
+    page.wait_for_selector("#league td", timeout=20000)
+    rows = page.locator("#league tbody tr").count()
+    assert rows >= 2  # the two demo provinces (Điện Biên, Lai Châu) have data in 2024
+    assert "CC BY-SA 4.0" in page.inner_text("#rank-map")  # attribution on the map
+    first_name = page.locator("#league td[data-dash-column=name]").first.inner_text()
+    page.locator("#league td[data-dash-column=name]").first.click()
+    page.wait_for_function("() => /unit=\\d\\d&/.test(location.search) && location.search.includes('level=district')",
+                           timeout=20000)
+    page.wait_for_function(f"() => document.querySelector('#rank-breadcrumb').innerText.includes('{first_name}')",
+                           timeout=20000)
+    page.wait_for_selector("#league td", timeout=20000)
+    assert "Huyện" in page.inner_text("#league") or "Thành phố" in page.inner_text("#league")
+    page.locator("#rank-breadcrumb a", has_text="Toàn quốc").click()
+    page.wait_for_function("() => location.search.includes('unit=&') || !location.search.includes('unit=')",
+                           timeout=20000)
+    assert page.console_errors == []
+    assert all(u.startswith(server) or u.startswith(("data:", "blob:")) for u in page.requests), [
+        u for u in page.requests if not u.startswith(server)]

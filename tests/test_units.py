@@ -165,3 +165,16 @@ def test_units_on_postgres(pg_engine: Engine) -> None:
     assert counts["legacy/commune"] == 10035 and counts["2025/commune"] == 3321
     old_id, _ = _province(pg_engine, "legacy", "Quảng Bình")
     assert _successors(pg_engine, old_id) == ["Quảng Trị"]
+
+
+@pytest.mark.parametrize(("scheme", "count"), [("legacy", 63), ("2025", 34)])
+def test_every_province_joins_to_the_map(engine: Engine, scheme: str, count: int) -> None:
+    from data.aggregate import units_frame
+    from data.geo import provinces_geojson
+
+    units = units_frame(engine)
+    provinces = units[(units["scheme"] == scheme) & (units["level"] == "province")]
+    geo, unmatched = provinces_geojson(provinces, scheme)
+    assert unmatched == []
+    ids = [f["id"] for f in geo["features"]]
+    assert len(ids) == len(set(ids)) == count and set(ids) == set(provinces["code"])

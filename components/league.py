@@ -1,0 +1,89 @@
+"""League table (scorecard) and province map for the ranking page. Components never query."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dash_table
+
+from components.charts import base_layout, empty_figure
+from data import metrics
+from data.text import format_int, format_percent
+
+LIGHT_ICON = {"green": "Đạt", "amber": "Gần đạt", "red": "Yếu", None: "–"}
+LIGHT_STYLE = {"Đạt": "#d1e7dd", "Gần đạt": "#fff3cd", "Yếu": "#f8d7da"}
+FONT = "'Be Vietnam Pro', system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
+
+
+def league_frame(cur: pd.DataFrame, prev: pd.DataFrame, metric_id: str, target: float | None) -> pd.DataFrame:
+    """Rank, unit, value, target, light, change and counts for one indicator."""
+    m = metrics.get(metric_id)
+    part = cur[cur["metric"] == metric_id].copy()
+    if part.empty:
+        return pd.DataFrame()
+    before = prev[prev["metric"] == metric_id].set_index("key")["value"] if not prev.empty else pd.Series(
+        dtype=float)
+    part["prev"] = part["key"].map(before)
+    part = part.sort_values("value", ascending=not m.higher_is_better).reset_index(drop=True)
+    part["rank"] = range(1, len(part) + 1)
+    diff = (part["value"] - part["prev"]) * 100
+    better = diff >= 0 if m.higher_is_better else diff <= 0
+    part["trend"] = [("–" if pd.isna(d) else ("▲" if d > 0 else "▼" if d < 0 else "■")
+                      + f" {abs(d):.1f}".replace(".", ",") + (" ✓" if b else " ✗")) for d, b in zip(diff, better,
+                                                                                                   strict=True)]
+    part["light"] = [LIGHT_ICON[m.light(v, target)] for v in part["value"]]
+    part["pct"] = part["value"] * 100
+    part["counts"] = [f"{format_int(n)}/{format_int(d)}" for n, d in zip(part["numerator"], part["denominator"],
+                                                                       strict=True)]
+    part["target"] = format_percent(target, 0) if target is not None else "–"
+    return part
+
+
+def league_table(df: pd.DataFrame, table_id: str = "league") -> dash_table.DataTable:
+    from dash.dash_table.Format import Format, Scheme
+
+    columns = [
+        {"name": "Hạng", "id": "rank", "type": "numeric"},
+        {"name": "Đơn vị", "id": "name"},
+        {"name": "Tỷ lệ (%)", "id": "pct", "type": "numeric",
+         "format": Format(precision=2, scheme=Scheme.fixed, decimal_delimiter=",", group_delimiter=".")},
+        {"name": "Tử số/mẫu số", "id": "counts"},
+        {"name": "Mục tiêu", "id": "target"},
+        {"name": "Đánh giá", "id": "light"},
+        {"name": "So với kỳ so sánh (điểm %)", "id": "trend"},
+    ]
+    return dash_table.DataTable(
+        id=table_id, columns=columns, data=df[["rank", "name", "pct", "counts", "target", "light", "trend", "code"]]
+        .to_dict("records") if not df.empty else [],
+        sort_action="native", page_size=25, style_as_list_view=True,
+        style_cell={"fontFamily": FONT, "padding": "6px", "textAlign": "left", "fontSize": "15px"},
+        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "right"} for c in ("rank", "pct", "counts")],
+        style_data_conditional=[{"if": {"filter_query": f'{{light}} = "{k}"', "column_id": "light"},
+                                 "backgroundColor": v} for k, v in LIGHT_STYLE.items()],
+        style_header={"fontWeight": "bold"}, cell_selectable=True,
+    )
+
+
+def province_map(geojson: dict, df: pd.DataFrame, metric_id: str, attribution: str,
+                 selected: str | None = None) -> go.Figure:
+    """Choropleth of provinces from our own GeoJSON; no base map is fetched from anywhere."""
+    m = metrics.get(metric_id)
+    if df.empty:
+        return empty_figure()
+    fig = go.Figure(go.Choroplethmap(
+        geojson=geojson, locations=df["code"], z=df["value"], featureidkey="id",
+        colorscale="RdYlGn" if m.higher_is_better else "RdYlGn_r", marker_line_color="white",
+        marker_line_width=0.6, marker_opacity=[1.0 if selected in (None, c) else 0.55 for c in df["code"]],
+        text=df["name"], customdata=[f"{format_percent(v)} ({c})" for v, c in zip(df["value"], df["counts"],
+                                                                                 strict=True)],
+        hovertemplate="%{text}<br>%{customdata}<extra></extra>",
+        colorbar={"title": {"text": "%"}, "tickformat": ".0%"},
+    ))
+    # MapLibre with a blank style: no tiles, no glyphs, no topojson from any CDN. The view
+    # covers the mainland and both archipelagos (Hoàng Sa, Trường Sa).
+    fig.update_layout(map={"style": "white-bg", "center": {"lat": 15.6, "lon": 108.6}, "zoom": 4.15})
+    fig.add_annotation(text=attribution, showarrow=False, xref="paper", yref="paper", x=0, y=-0.02,
+                       font={"size": 10, "color": "#6c757d"}, xanchor="left", align="left")
+    base_layout(fig, 640)
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 30})
+    return fig

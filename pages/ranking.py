@@ -1,0 +1,134 @@
+"""Xếp hạng & bản đồ: which units lag? A province map and a league table; clicking a province
+or a row goes one level down (province → district → commune, or province → commune after
+1/7/2025), and the breadcrumb goes back up."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import parse_qsl
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components.filterbar import filter_bar
+from components.league import league_frame, league_table, province_map
+from components.state import ViewState, comparison_period, period_options, resolve_period
+from components.tables import demo_badge
+from data import geo, metrics, queries
+from data.aggregate import units_frame
+from data.cache import cached
+from data.db import default_url, get_engine
+
+dash.register_page(__name__, path="/xep-hang", name="Xếp hạng & bản đồ", order=5,
+                   title="Xếp hạng & bản đồ — Theo dõi cải cách TTHC")
+
+level_metrics = cached(queries.level_metrics)
+as_today = cached(queries.as_today)
+unit_options = cached(queries.unit_options)
+NEXT_LEVEL = {("legacy", "province"): "district", ("legacy", "district"): "commune", ("2025", "province"): "commune"}
+
+
+def layout(**params: str) -> html.Div:
+    engine = get_engine(default_url())
+    rng = queries.data_range(engine)
+    if rng is None:
+        return html.P("Chưa có số liệu.", className="lead")
+    state = ViewState.from_params(params, "2025" if rng[1] >= date(2025, 7, 1) else "legacy")
+    scheme, unit_scheme = state.data_scheme, state.unit_scheme
+    first, last = (rng[0], min(rng[1], date(2025, 6, 30))) if scheme == "legacy" else (
+        max(rng[0], date(2025, 7, 1)), rng[1])
+    per = resolve_period(state.period, first, last)
+    prev = comparison_period(per, state.compare)
+    unit = queries.find_unit(engine, unit_scheme, state.unit) if state.unit else None
+    m = metrics.get(state.metric)
+    target = m.target_on(per.end)
+
+    if unit is None:  # the country: provinces
+        level = "province"
+        get = (lambda p: as_today(engine, p, [m.id])) if state.scheme == "today" else (
+            lambda p: level_metrics(engine, p, "province", scheme=scheme, metric_ids=[m.id]))
+    else:
+        level = state.level if state.level != "district" or unit_scheme == "legacy" else "commune"
+        if unit["level"] == "district":
+            level = "commune"
+        uid = int(unit["id"])
+        get = lambda p: level_metrics(engine, p, level, within=uid, metric_ids=[m.id])  # noqa: E731
+    cur = get(per)
+    old = get(prev) if prev else cur.iloc[0:0]
+    table = league_frame(cur, old, m.id, target.value if target else None)
+    units = units_frame(engine)
+    provinces = units[(units["scheme"] == unit_scheme) & (units["level"] == "province")]
+    geojson, _ = geo.provinces_geojson(provinces, unit_scheme)
+    map_df = table if level == "province" else league_frame(
+        (as_today(engine, per, [m.id]) if state.scheme == "today" else
+         level_metrics(engine, per, "province", scheme=scheme, metric_ids=[m.id])), old.iloc[0:0], m.id, None)
+    is_demo = not cur.empty and (cur["dataset"] != "real").any()
+    return html.Div([
+        filter_bar(state, unit_options(engine, unit_scheme, current=state.unit),
+                   period_options(rng[0], rng[1], state.scheme)),
+        _breadcrumb(state, unit, units),
+        html.H1([f"{m.label_vi} — {per.label}", demo_badge() if is_demo else None], className="h4"),
+        dbc.Row([
+            dbc.Col(dcc.Dropdown(id="rank-metric", value=m.id, clearable=False,
+                                 options=[{"label": x.label_vi, "value": x.id} for x in metrics.METRICS]),
+                    md=6, className="mb-2"),
+        ]),
+        dbc.Row([
+            dbc.Col(dbc.Card(dbc.CardBody(dcc.Graph(
+                id="rank-map", figure=province_map(geojson, map_df, m.id, geo.ATTRIBUTION,
+                                                   unit["code"] if unit is not None else None),
+                config={"displaylogo": False, "scrollZoom": False}))), lg=5, className="mb-3"),
+            dbc.Col(dbc.Card([dbc.CardHeader(f"Bảng xếp hạng ({len(table)} đơn vị) — bấm vào một dòng để xem cấp dưới"),
+                              dbc.CardBody(league_table(table) if not table.empty else
+                                           html.P("Chưa có số liệu cho kỳ này", className="text-muted"))]),
+                    lg=7, className="mb-3"),
+        ]),
+        dcc.Store(id="rank-level", data=level),
+    ])
+
+
+def _breadcrumb(state: ViewState, unit, units) -> dbc.Breadcrumb:  # noqa: ANN001
+    items = [{"label": "Toàn quốc", "href": "/xep-hang" + state.query(unit=""), "external_link": False}]
+    chain = []
+    current = unit
+    while current is not None:
+        chain.append(current)
+        parent = current["parent_id"]
+        current = None if pd.isna(parent) else units.loc[int(parent)]
+    for u in reversed(chain):
+        items.append({"label": u["name"], "href": "/xep-hang" + state.query(unit=u["code"]),
+                      "external_link": False})
+    items[-1]["active"] = True
+    return dbc.Breadcrumb(items=items, id="rank-breadcrumb")
+
+
+def _down(search: str, code: str, level: str) -> str:
+    state = ViewState.from_params(dict(parse_qsl((search or "").lstrip("?"))))
+    next_level = NEXT_LEVEL.get((state.unit_scheme, level), "commune")
+    return "/xep-hang" + state.query(unit=code, level=next_level)
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("rank-map", "clickData"), State("url", "search"),
+          prevent_initial_call=True)
+def _map_click(click: dict | None, search: str) -> str:
+    if not click or not click.get("points"):
+        return no_update
+    return _down(search, click["points"][0]["location"], "province")
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("league", "active_cell"),
+          State("league", "derived_viewport_data"), State("rank-level", "data"), State("url", "search"),
+          prevent_initial_call=True)
+def _row_click(cell: dict | None, rows: list[dict] | None, level: str, search: str) -> str:
+    if not cell or not rows or level in ("commune", "department"):
+        return no_update
+    return _down(search, rows[cell["row"]]["code"], level)
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("rank-metric", "value"), State("url", "search"),
+          prevent_initial_call=True)
+def _metric(metric_id: str, search: str) -> str:
+    state = ViewState.from_params(dict(parse_qsl((search or "").lstrip("?"))))
+    return no_update if metric_id == state.metric else "/xep-hang" + state.query(metric=metric_id)
