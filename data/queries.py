@@ -397,3 +397,35 @@ def headline_metrics(engine: Engine, per: Period, scheme: str, unit_id: int | No
     long = metric_registry.from_pairs(total, KEY_COLS, metric_ids)
     long["period_start"], long["period_end"], long["period_label"] = per.start, per.end, per.label
     return long
+
+
+def stated_vs_computed(engine: Engine) -> pd.DataFrame:
+    """Each percentage a source states next to the value computed from its own counts."""
+    from data.schema import stated_value
+
+    q = (
+        select(stated_value.c.unit_id, stated_value.c.agency_id, stated_value.c.metric_id, stated_value.c.value,
+               stated_value.c.stated_text, stated_value.c.source_ref, period.c.start_date, period.c.end_date,
+               period.c.label)
+        .join(period, period.c.id == stated_value.c.period_id)
+        .join(load_batch, load_batch.c.id == stated_value.c.batch_id)
+        .where(load_batch.c.status == "active")
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    out = []
+    for r in rows:
+        per = classify(r["start_date"], r["end_date"], r["label"])
+        level = "department" if r["agency_id"] is not None else units_frame(engine).at[r["unit_id"], "level"]
+        key = r["agency_id"] if r["agency_id"] is not None else r["unit_id"]
+        m = level_metrics(engine, per, level, metric_ids=[r["metric_id"]], stored_only=True)
+        m = m[m["key"] == key]
+        out.append({
+            "name": m["name"].iloc[0] if len(m) else units_frame(engine).at[r["unit_id"], "name"],
+            "period_label": per.label, "metric": r["metric_id"], "stated_text": r["stated_text"],
+            "stated": r["value"], "numerator": m["numerator"].iloc[0] if len(m) else None,
+            "denominator": m["denominator"].iloc[0] if len(m) else None,
+            "computed": m["value"].iloc[0] if len(m) else None, "source": r["source_ref"],
+        })
+    return pd.DataFrame(out, columns=["name", "period_label", "metric", "stated_text", "stated", "numerator",
+                                      "denominator", "computed", "source"])

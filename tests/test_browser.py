@@ -169,3 +169,22 @@ def test_ranking_map_and_drill_down(server: str, page) -> None:  # noqa: ANN001
     assert page.console_errors == []
     assert all(u.startswith(server) or u.startswith(("data:", "blob:")) for u in page.requests), [
         u for u in page.requests if not u.startswith(server)]
+
+
+def test_departments_page(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/so-nganh?scheme=legacy&unit=11&period=2024-Q1")
+    page.wait_for_selector("#dept-online_intake_share .main-svg", timeout=20000)
+    assert _chart_points(page, "dept-online_intake_share") >= 15
+    body = page.inner_text("body")
+    assert "Sở Nội vụ" in body and "Số thủ tục hành chính theo cơ quan" in body
+    assert page.console_errors == []
+
+
+def test_data_quality_page_shows_the_disagreement(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/chat-luong-du-lieu")
+    page.wait_for_selector("#stated-table", timeout=20000)
+    stated = page.inner_text("#stated-table")
+    assert "10,08%" in stated and "23/212 = 10,85 %" in stated and "Không khớp" in stated
+    assert "24,16%" in stated and "Khớp" in stated
+    assert "seed_figures.csv" in page.inner_text("#findings-table")
+    assert page.console_errors == []

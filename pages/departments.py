@@ -1,0 +1,68 @@
+"""Sở, ngành: the departments of one province side by side on any indicator, with their
+procedure counts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import charts
+from components.filterbar import filter_bar
+from components.state import ViewState, period_options, resolve_period
+from components.tables import demo_badge
+from data import metrics, queries
+from data.cache import cached
+from data.db import default_url, get_engine
+from data.text import format_int
+
+dash.register_page(__name__, path="/so-nganh", name="Sở, ngành", order=6, title="Sở, ngành — Theo dõi cải cách TTHC")
+
+comparison = cached(queries.agency_comparison)
+departments = cached(queries.children_metrics)
+unit_options = cached(queries.unit_options)
+SHOWN = ["online_intake_share", "index766_timeliness", "postal_intake_share", "overdue_rate"]
+
+
+def layout(**params: str) -> html.Div:
+    engine = get_engine(default_url())
+    rng = queries.data_range(engine)
+    if rng is None:
+        return html.P("Chưa có số liệu.", className="lead")
+    state = ViewState.from_params(params, "2025" if rng[1] >= date(2025, 7, 1) else "legacy")
+    scheme = state.data_scheme
+    first, last = (rng[0], min(rng[1], date(2025, 6, 30))) if scheme == "legacy" else (
+        max(rng[0], date(2025, 7, 1)), rng[1])
+    per = resolve_period(state.period, first, last)
+    bar = filter_bar(state, unit_options(engine, state.unit_scheme, current=state.unit),
+                     period_options(rng[0], rng[1], state.scheme), show_level=False)
+    unit = queries.find_unit(engine, scheme, state.unit) if state.unit else None
+    if unit is None or unit["level"] != "province":
+        return html.Div([bar, html.H1("Sở, ngành", className="h3"),
+                         dbc.Alert("Chọn một tỉnh ở ô “Đơn vị” để so sánh các sở, ngành của tỉnh.", color="info")])
+    df = comparison(engine, int(unit["id"]), per)
+    long = departments(engine, int(unit["id"]), "department", per, SHOWN)
+    long = long.assign(name=long["name"].str.split(" (", regex=False).str[0])
+    graphs = []
+    for mid in SHOWN:
+        graphs.append(dbc.Col(dbc.Card([dbc.CardHeader(metrics.get(mid).label_vi), dbc.CardBody(
+            dcc.Graph(id=f"dept-{mid}", figure=charts.bar_figure(long, mid), config={"displaylogo": False}))]),
+            lg=6, className="mb-3"))
+    is_demo = not df.empty and (df["dataset"] != "real").any()
+    table = dbc.Table([
+        html.Thead(html.Tr([html.Th(h) for h in ("Cơ quan", "Số TTHC", "Công bố qua BCCI", "Trực tuyến")])),
+        html.Tbody([html.Tr([html.Td(r.name.split(" (")[0]), html.Td(format_int(r.procedures_total)),
+                             html.Td(format_int(r.bcci_published)),
+                             html.Td(format_int((r.online_partial or 0) + (r.online_full or 0)
+                                                if r.online_partial == r.online_partial
+                                                else (r.online_level3 or 0) + (r.online_level4 or 0)))])
+                    for r in df.itertuples(index=False)]),
+    ], size="sm", responsive=True) if not df.empty else html.P("Chưa có số liệu cho kỳ này", className="text-muted")
+    return html.Div([
+        bar,
+        html.H1([f"Sở, ngành — {unit['name']} — {per.label}", demo_badge() if is_demo else None], className="h4"),
+        dbc.Row(graphs),
+        dbc.Card([dbc.CardHeader("Số thủ tục hành chính theo cơ quan"), dbc.CardBody(table)]),
+    ])

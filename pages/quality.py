@@ -1,0 +1,66 @@
+"""Chất lượng dữ liệu: is the data believable? Validation findings, percentages stated by the
+sources against their own counts, and every load batch with its file, time and row count."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from components.tables import batches_table
+from data import metrics, queries
+from data.db import default_url, get_engine
+from data.text import format_int, format_percent
+
+dash.register_page(__name__, path="/chat-luong-du-lieu", name="Chất lượng dữ liệu", order=8,
+                   title="Chất lượng dữ liệu — Theo dõi cải cách TTHC")
+
+SEVERITY = {"error": ("Lỗi", "danger"), "warning": ("Cảnh báo", "warning")}
+
+
+def layout(**_params: str) -> html.Div:
+    engine = get_engine(default_url())
+    stated = queries.stated_vs_computed(engine)
+    findings = queries.findings_table(engine)
+    return html.Div([
+        html.H1("Chất lượng dữ liệu", className="h3"),
+        dbc.Card([dbc.CardHeader(html.H2("Tỷ lệ ghi trong tài liệu so với số liệu của chính tài liệu",
+                                         className="h5 mb-0")),
+                  dbc.CardBody(_stated_table(stated))], className="mb-4"),
+        dbc.Card([dbc.CardHeader(html.H2(f"Kết quả kiểm tra khi nạp ({len(findings)})", className="h5 mb-0")),
+                  dbc.CardBody(_findings_table(findings))], className="mb-4"),
+        dbc.Card([dbc.CardHeader(html.H2("Các lô số liệu", className="h5 mb-0")),
+                  dbc.CardBody(batches_table(queries.batches(engine)))]),
+    ])
+
+
+def _stated_table(df) -> html.Div:  # noqa: ANN001
+    if df.empty:
+        return html.P("Không có tỷ lệ nào được nêu kèm số liệu.", className="text-muted")
+    rows = []
+    for r in df.itertuples(index=False):
+        agrees = r.computed is not None and abs(r.stated - r.computed) < 0.0001 + 10 ** -(
+            len(r.stated_text.rstrip("%").split(",")[-1]) + 2)
+        rows.append(html.Tr([
+            html.Td(r.name), html.Td(r.period_label), html.Td(metrics.get(r.metric).label_vi),
+            html.Td(r.stated_text, className="text-end"),
+            html.Td(f"{format_int(r.numerator)}/{format_int(r.denominator)} = {format_percent(r.computed)}"
+                    if r.computed is not None else "–", className="text-end"),
+            html.Td(dbc.Badge("Khớp", color="success") if agrees else dbc.Badge("Không khớp", color="danger")),
+            html.Td(html.Small(r.source.split(" — ")[0], title=r.source)),
+        ]))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Đơn vị", "Kỳ", "Chỉ số", "Tài liệu ghi", "Tính từ số liệu",
+                                                    "Đánh giá", "Nguồn")]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, id="stated-table")
+
+
+def _findings_table(df) -> html.Div:  # noqa: ANN001
+    if df.empty:
+        return html.P("Không có cảnh báo nào.", className="text-muted")
+    rows = [html.Tr([html.Td(r.batch), html.Td(r.file), html.Td(r.sheet or "–"),
+                     html.Td("–" if r.row != r.row or r.row is None else int(r.row)), html.Td(r.column or "–"),
+                     html.Td(dbc.Badge(*SEVERITY.get(r.severity, (r.severity, "secondary"))[:1],
+                                       color=SEVERITY.get(r.severity, ("", "secondary"))[1])),
+                     html.Td(r.message)]) for r in df.itertuples(index=False)]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Lô", "Tệp", "Sheet", "Dòng", "Cột", "Mức", "Nội dung")]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, id="findings-table")
