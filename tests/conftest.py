@@ -70,7 +70,7 @@ def _pg_unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     """URL (psycopg) of a maintenance database on a PostgreSQL server for this session."""
     if os.environ.get("TTHC_TEST_PG_URL"):
         yield os.environ["TTHC_TEST_PG_URL"]
@@ -79,7 +79,11 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not bins:
         _pg_unavailable("no initdb under /usr/lib/postgresql (apt-get install postgresql)")
     bindir = Path(bins[-1]).parent
-    base = tmp_path_factory.mktemp("pg")
+    # Not under pytest's numbered temp dirs: another pytest session may delete those while
+    # this server still runs.
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="tthc-pg-"))
     datadir, sockdir = base / "data", base / "sock"
     sockdir.mkdir()
     prefix: list[str] = []
@@ -106,6 +110,7 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "stop"],
                        capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _admin_execute(admin_url: str, sql: str) -> None:
