@@ -57,3 +57,16 @@ def _caption(m: metrics.Metric) -> str:
     text = m.numerator_vi
     first = text.split(" ", 1)[0]
     return text if first.isupper() else text[0].lower() + text[1:]
+
+
+def kpi_inputs(df, metric_id: str) -> dict | None:  # noqa: ANN001
+    """One metric's row of a headline frame (indexed by metric) as kpi_card wants it."""
+    if df is None or metric_id not in df.index:
+        return None
+    r = df.loc[metric_id]
+    return {k: r[k] for k in ("value", "numerator", "denominator", "dataset", "source")}
+
+
+def target_value(metric_id: str, per) -> float | None:  # noqa: ANN001
+    t = metrics.get(metric_id).target_on(per.end)
+    return t.value if t else None

@@ -137,3 +137,19 @@ def period_options(first: date, last: date, scheme: str) -> list[dict[str, str]]
     for p in reversed(P.months_between(max(lo, date(hi.year - 1, hi.month, 1)), hi)):
         opts.append({"label": p.label, "value": p.spec})
     return opts
+
+
+def resolve_view(params: dict[str, str], data_range: tuple[date, date]) -> tuple[ViewState, P.Period,
+                                                                                 P.Period | None]:
+    """The view state of the URL, its period and comparison period, for the data range given.
+
+    Relative periods count back from the last month with data in the state's scheme.
+    """
+    first, last = data_range
+    state = ViewState.from_params(params, "2025" if last >= SCHEME_START else "legacy")
+    if state.data_scheme == "legacy":
+        last = min(last, date(2025, 6, 30))
+    else:
+        first = max(first, SCHEME_START)
+    per = resolve_period(state.period, first, last)
+    return state, per, comparison_period(per, state.compare)

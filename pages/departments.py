@@ -3,15 +3,13 @@ procedure counts."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import charts
 from components.filterbar import filter_bar
-from components.state import ViewState, period_options, resolve_period
+from components.state import period_options, resolve_view
 from components.tables import demo_badge
 from data import metrics, queries
 from data.cache import cached
@@ -31,11 +29,8 @@ def layout(**params: str) -> html.Div:
     rng = queries.data_range(engine)
     if rng is None:
         return html.P("Chưa có số liệu.", className="lead")
-    state = ViewState.from_params(params, "2025" if rng[1] >= date(2025, 7, 1) else "legacy")
+    state, per, _prev = resolve_view(params, rng)
     scheme = state.data_scheme
-    first, last = (rng[0], min(rng[1], date(2025, 6, 30))) if scheme == "legacy" else (
-        max(rng[0], date(2025, 7, 1)), rng[1])
-    per = resolve_period(state.period, first, last)
     bar = filter_bar(state, unit_options(engine, state.unit_scheme, current=state.unit),
                      period_options(rng[0], rng[1], state.scheme), show_level=False)
     unit = queries.find_unit(engine, scheme, state.unit) if state.unit else None

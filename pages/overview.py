@@ -15,8 +15,8 @@ from dash import dcc, html
 
 from components import charts
 from components.filterbar import filter_bar
-from components.kpi import kpi_card
-from components.state import COMPARE, ViewState, comparison_period, period_options, resolve_period
+from components.kpi import kpi_card, kpi_inputs, target_value
+from components.state import COMPARE, period_options, resolve_view
 from components.tables import demo_badge
 from data import metrics, queries, rollups
 from data import periods as P
@@ -40,19 +40,17 @@ def layout(**params: str) -> html.Div:
     rng = queries.data_range(engine)
     if rng is None:
         return html.Div(html.P("Chưa có số liệu. Nạp bằng: python -m etl seed / load / demo.", className="lead"))
-    default_scheme = "2025" if rng[1] >= date(2025, 7, 1) else "legacy"
-    state = ViewState.from_params(params, default_scheme)
+    state, per, prev = resolve_view(params, rng)
     scheme = state.data_scheme
     first, last = _scheme_range(rng, scheme)
-    per = resolve_period(state.period, first, last)
-    prev = comparison_period(per, state.compare)
     unit = queries.find_unit(engine, state.unit_scheme, state.unit) if state.unit else None
     unit_id = int(unit["id"]) if unit is not None else None
     title = unit["name"] if unit is not None else "Toàn quốc"
 
     cur = headline(engine, per, scheme, unit_id, KPIS).set_index("metric")
     old = headline(engine, prev, scheme, unit_id, KPIS).set_index("metric") if prev else None
-    cards = [dbc.Col(kpi_card(m, _row(cur, m), _row(old, m), _target(m, per), COMPARE[state.compare]),
+    cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_value(m, per),
+                              COMPARE[state.compare]),
                      xs=12, sm=6, xl=4, xxl=2, className="mb-3") for m in KPIS]
     is_demo = bool(len(cur)) and (cur["dataset"] != "real").any()
 
@@ -85,18 +83,6 @@ def _scheme_range(rng: tuple, scheme: str) -> tuple:
     if scheme == "legacy":
         return first, min(last, date(2025, 6, 30))
     return max(first, date(2025, 7, 1)), last
-
-
-def _row(df, metric_id: str) -> dict | None:  # noqa: ANN001
-    if df is None or metric_id not in df.index:
-        return None
-    r = df.loc[metric_id]
-    return {k: r[k] for k in ("value", "numerator", "denominator", "dataset", "source")}
-
-
-def _target(metric_id: str, per) -> float | None:  # noqa: ANN001
-    t = metrics.get(metric_id).target_on(per.end)
-    return t.value if t else None
 
 
 def _trend(engine, scheme: str, unit, first: date, last: date):  # noqa: ANN001, ANN202

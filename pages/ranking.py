@@ -4,7 +4,6 @@ or a row goes one level down (province → district → commune, or province →
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import parse_qsl
 
 import dash
@@ -14,7 +13,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.filterbar import filter_bar
 from components.league import league_frame, league_table, province_map
-from components.state import ViewState, comparison_period, period_options, resolve_period
+from components.state import ViewState, period_options, resolve_view
 from components.tables import demo_badge
 from data import geo, metrics, queries
 from data.aggregate import units_frame
@@ -35,12 +34,8 @@ def layout(**params: str) -> html.Div:
     rng = queries.data_range(engine)
     if rng is None:
         return html.P("Chưa có số liệu.", className="lead")
-    state = ViewState.from_params(params, "2025" if rng[1] >= date(2025, 7, 1) else "legacy")
+    state, per, prev = resolve_view(params, rng)
     scheme, unit_scheme = state.data_scheme, state.unit_scheme
-    first, last = (rng[0], min(rng[1], date(2025, 6, 30))) if scheme == "legacy" else (
-        max(rng[0], date(2025, 7, 1)), rng[1])
-    per = resolve_period(state.period, first, last)
-    prev = comparison_period(per, state.compare)
     unit = queries.find_unit(engine, unit_scheme, state.unit) if state.unit else None
     m = metrics.get(state.metric)
     target = m.target_on(per.end)

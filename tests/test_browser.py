@@ -188,3 +188,23 @@ def test_data_quality_page_shows_the_disagreement(server: str, page) -> None:  #
     assert "24,16%" in stated and "Khớp" in stated
     assert "seed_figures.csv" in page.inner_text("#findings-table")
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize(("path", "prefix"), [("/buu-chinh-cong-ich", "postal"),
+                                              ("/dich-vu-cong-truc-tuyen", "online"),
+                                              ("/tien-do-giai-quyet", "timeliness")])
+def test_thematic_pages_load_with_data(server: str, page, path: str, prefix: str) -> None:  # noqa: ANN001
+    page.goto(server + path + "?scheme=legacy&unit=11&level=district&period=2024")
+    page.wait_for_selector(f"#{prefix}-units .main-svg", timeout=20000)
+    assert _chart_points(page, f"{prefix}-trend") > 0
+    assert _chart_points(page, f"{prefix}-units") >= 5
+    assert page.locator(".kpi-card").count() == 4
+    assert page.console_errors == []
+
+
+def test_timeliness_shows_the_dien_bien_phu_figure(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/tien-do-giai-quyet?scheme=legacy&unit=11&level=district&period=2020-01-01..2020-02-24")
+    page.wait_for_selector("#timeliness-worst", timeout=20000)
+    worst = page.inner_text("#timeliness-worst")
+    assert "Thành phố Điện Biên Phủ\t2.037/2.486\t81,94 %" in worst
+    assert "Huyện Mường Nhé\t229/263\t87,07 %" in worst
