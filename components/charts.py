@@ -56,7 +56,7 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
         return empty_figure()
     fig = go.Figure()
     for i, mid in enumerate(metric_ids):
-        part = df[df["metric"] == mid].sort_values("period_start")
+        part = df[df["metric"] == mid].sort_values("period_start").tail(12)  # three years of quarters
         if part.empty:
             continue
         m = metrics.get(mid)
@@ -77,7 +77,10 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
     if not fig.data:
         return empty_figure()
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return base_layout(fig)
+    fig.update_xaxes(tickangle=0, nticks=6)
+    base_layout(fig)
+    fig.update_layout(legend={"orientation": "h", "y": -0.2}, margin={"b": 70})
+    return fig
 
 
 def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.Figure:
