@@ -7,86 +7,173 @@ twice changes nothing; a corrected file with the same name replaces its earlier 
 
 from __future__ import annotations
 
-import difflib
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 from tqdm import tqdm
 
+from data.periods import Period
 from data.schema import DOSSIER_COUNTS, OFFER_COUNTS, dossier_stat, procedure_offer
-from data.text import fold, name_key, nfc
-from data.units import Registry, parse_scheme, scheme_for
+from data.units import scheme_for
 from etl import validate as V
-from etl.extract import (
-    TEXT_FIELDS,
-    Record,
-    Sheet,
-    UnreadableFile,
-    detect_layout,
-    parse_form06,
-    parse_template,
-    read_sheets,
-    template_period,
+from etl.extract import Record, Sheet, UnreadableFile, detect_layout, is_blank, read_sheets
+from etl.extract_form06 import COUNT_FIELDS as FORM06_COUNTS
+from etl.extract_form06 import Form06Sheet, parse_form06
+from etl.extract_template import COUNT_FIELDS as TEMPLATE_COUNTS
+from etl.extract_template import parse_template, template_period
+from etl.resolve import LEVELS, Resolver, subject_label
+from etl.store import (
+    BatchResult,
+    Finding,
+    PeriodCache,
+    find_active_batch,
+    insert_rows,
+    open_batch,
+    save_findings,
+    sha256_bytes,
 )
-from etl.store import BatchResult, Finding, PeriodCache, insert_rows, open_batch, save_findings, sha256_of
 
-LEVEL_BY_CODE_LENGTH = {2: "province", 3: "district", 5: "commune"}
-SCOPES = {"own": "own", "rieng": "own", "total": "total", "toan dia ban": "total", "tong": "total"}
+PROGRESS_MIN_ROWS = 2000  # files with more rows than this get progress bars
+_TOTALS = (
+    ("received_total", ("received_online", "received_direct_postal", "received_carried")),
+    ("settled_total", ("settled_early", "settled_on_time", "settled_overdue")),
+    ("pending_total", ("pending_within", "pending_overdue")),
+)
 
 
+@dataclass
 class _Row:
-    """A resolved record ready to be stored."""
+    """A validated record ready to be stored."""
 
-    def __init__(self, rec: Record, unit_id: int, agency_id: int | None, scope: str, period, counts: dict) -> None:  # noqa: ANN001
-        self.rec, self.unit_id, self.agency_id, self.scope, self.period, self.counts = (
-            rec, unit_id, agency_id, scope, period, counts)
+    rec: Record
+    unit_id: int
+    agency_id: int | None
+    scope: str
+    period: Period
+    counts: dict[str, int | None]
 
 
-def load_file(engine: Engine, path: str | Path, registry: Registry | None = None) -> BatchResult:
+class _FileCheck:
+    """Validation state of one file: the rows to store and every finding."""
+
+    def __init__(self, name: str, resolver: Resolver) -> None:
+        self.name = name
+        self.resolver = resolver
+        self.rows: list[_Row] = []
+        self.findings: list[Finding] = []
+
+    def counts(self, rec: Record, fields: tuple[str, ...]) -> dict[str, int | None]:
+        out: dict[str, int | None] = {}
+        for f in fields:
+            if f in rec.values:
+                value, problem = V.parse_count(rec.values[f], rec, f)
+                if problem:
+                    self.findings.append(problem)
+                out[f] = value
+        return out
+
+    def progress(self, records: list[Record], what: str):  # noqa: ANN201
+        return tqdm(records, desc=f"{self.name}: {what}", unit="dòng", leave=False, file=sys.stderr,
+                    disable=len(records) < PROGRESS_MIN_ROWS)
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None) -> BatchResult:
     """Validate and load one file in one transaction. Returns what happened and the findings."""
     path = Path(path)
     name = path.name
     try:
-        sheets = read_sheets(path)
-    except UnreadableFile as exc:
-        return BatchResult(None, "rejected", findings=[Finding(file=name, rule="unreadable", severity="error",
-                                                               message=str(exc).split(": ", 1)[-1])])
+        data = path.read_bytes()
     except OSError as exc:
-        return BatchResult(None, "rejected", findings=[Finding(file=name, rule="unreadable", severity="error",
-                                                               message=f"không đọc được tệp ({exc.strerror}).")])
-    if registry is None:
-        with engine.connect() as conn:
-            registry = Registry(conn)
-    findings: list[Finding] = []
-    rows: list[_Row] = []
-    layouts = [(s, detect_layout(s)) for s in sheets]
+        return _rejected(name, "unreadable", f"Không đọc được tệp ({exc.strerror or exc}).")
+    sha = sha256_bytes(data)
+    with engine.connect() as conn:
+        same = find_active_batch(conn, sha256=sha, kind="file")
+    if same is not None:
+        return BatchResult(same.id, "unchanged", rows=same.rows)
+    try:
+        sheets = read_sheets(path, data)
+        layouts = [(s, detect_layout(s)) for s in sheets]
+    except UnreadableFile as exc:
+        message = str(exc).removeprefix(f"{name}: ")
+        return _rejected(name, exc.rule, message[:1].upper() + message[1:])
+    except Exception as exc:  # a reader library failing on a strange file: one line, no traceback
+        return _rejected(name, "unreadable", f"Không đọc được nội dung tệp ({type(exc).__name__}: {exc}).")
     if not any(layout for _, layout in layouts):
-        return BatchResult(None, "rejected", findings=[Finding(
-            file=name, rule="layout", severity="error",
-            message="không nhận ra mẫu biểu: cần mẫu nhập liệu của hệ thống (có cột 'Mã đơn vị', 'Kỳ báo cáo') "
-                    "hoặc Biểu số 06/VPCP/KSTT (có dòng đánh số cột (1)…(13)).")])
+        return _rejected(
+            name, "unknown_layout",
+            "Không nhận ra mẫu biểu: cần mẫu nhập liệu của hệ thống (có cột 'Kỳ báo cáo' và 'Mã đơn vị' hoặc "
+            "'Tên đơn vị') hoặc Biểu số 06/VPCP/KSTT (có dòng 'STT' và các cột 'Số hồ sơ nhận giải quyết', "
+            "'đã giải quyết', 'đang giải quyết').")
+    if resolver is None:
+        with engine.connect() as conn:
+            resolver = Resolver.load(conn)
+    check = _FileCheck(name, resolver)
     for sheet, layout in layouts:
         if layout == "template":
-            _template_rows(name, sheet, registry, rows, findings)
+            _check_template(check, sheet)
         elif layout == "form06":
-            _form06_rows(name, sheet, registry, rows, findings)
-    findings += V.duplicate_findings([((r.unit_id, r.agency_id, r.scope, r.period.start, r.period.end), r.rec)
-                                      for r in rows])
-    errors = [f for f in findings if f.severity == "error"]
-    if errors:
+            _check_form06(check, sheet)
+    check.findings += V.duplicate_findings([
+        ((r.unit_id, r.agency_id, r.scope, r.period.start, r.period.end), r.rec,
+         f"{subject_label(resolver, r.unit_id, r.agency_id)}, kỳ {r.period.label}") for r in check.rows])
+    findings = _attach_subjects(check)
+    if not check.rows and not any(f.severity == "error" for f in findings):
+        findings.append(Finding(file=name, rule="no_rows", severity="error",
+                                message="Tệp không có dòng số liệu nào để nạp."))
+    if any(f.severity == "error" for f in findings):
         return BatchResult(None, "rejected", findings=findings)
-    if not rows:
-        return BatchResult(None, "rejected", findings=[Finding(file=name, rule="empty", severity="error",
-                                                               message="tệp không có dòng số liệu nào.")])
+    return _store(engine, name, sha, check.rows, findings)
+
+
+def run_load(engine: Engine, files: list[str]) -> int:
+    """Load each file; one summary line per file and every finding on stderr. 1 if any file was rejected."""
+    with engine.connect() as conn:
+        resolver = Resolver.load(conn)
+    code = 0
+    for f in files:
+        res = load_file(engine, f, resolver)
+        print(summary_line(Path(f).name, res), file=sys.stderr)
+        if res.status == "rejected":
+            code = 1
+        if res.status != "unchanged":
+            for finding in res.findings:
+                print(f"  {finding}", file=sys.stderr)
+    return code
+
+
+def summary_line(name: str, res: BatchResult) -> str:
+    """One Vietnamese line saying what happened to a file."""
+    warnings = len(res.findings) - len(res.errors)
+    if res.status == "rejected":
+        return f"{name}: BỊ TỪ CHỐI, {len(res.errors)} lỗi; cơ sở dữ liệu không thay đổi."
+    if res.status == "unchanged":
+        return f"{name}: nội dung này đã được nạp (lô {res.batch_id}), không thay đổi."
+    extra = f", thay thế lô {res.replaced_batch_id}" if res.replaced_batch_id else ""
+    extra += f", {warnings} cảnh báo" if warnings else ""
+    return f"{name}: đã nạp {res.rows} dòng vào lô {res.batch_id}{extra}."
+
+
+# --- storing --------------------------------------------------------------------------------
+
+
+def _rejected(name: str, rule: str, message: str) -> BatchResult:
+    return BatchResult(None, "rejected", findings=[Finding(file=name, rule=rule, severity="error", message=message)])
+
+
+def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list[Finding]) -> BatchResult:
     with engine.begin() as conn:
-        batch_id, replaced = open_batch(conn, kind="file", dataset="real", file_name=name,
-                                        sha256=sha256_of(path), rows=len(rows))
-        if batch_id is None:
-            return BatchResult(None, "unchanged", rows=len(rows))
+        batch_id, replaced = open_batch(conn, kind="file", dataset="real", file_name=name, sha256=sha, rows=len(rows))
+        if batch_id is None:  # loaded meanwhile by another process
+            same = find_active_batch(conn, sha256=sha, kind="file")
+            return BatchResult(same.id if same else None, "unchanged", rows=len(rows))
         periods = PeriodCache(conn)
         dossiers, offers = [], []
-        for r in tqdm(rows, desc=name, unit="dòng", leave=False, disable=len(rows) < 5000, file=sys.stderr):
+        for r in rows:
             base = {"batch_id": batch_id, "source_ref": f"{name}!{r.rec.sheet or ''}!{r.rec.row}",
                     "unit_id": r.unit_id, "agency_id": r.agency_id, "scope": r.scope,
                     "period_id": periods.id_for(r.period)}
@@ -96,251 +183,210 @@ def load_file(engine: Engine, path: str | Path, registry: Registry | None = None
             o = {c: r.counts.get(c) for c in OFFER_COUNTS}
             if any(v is not None for v in o.values()):
                 offers.append({**base, **o})
-        insert_rows(conn, dossier_stat, dossiers)
-        insert_rows(conn, procedure_offer, offers)
+        chunk = 2000
+        with tqdm(total=len(dossiers) + len(offers), desc=f"{name}: ghi", unit="dòng", leave=False, file=sys.stderr,
+                  disable=len(rows) < PROGRESS_MIN_ROWS) as bar:
+            for table, items in ((dossier_stat, dossiers), (procedure_offer, offers)):
+                for i in range(0, len(items), chunk):
+                    insert_rows(conn, table, items[i:i + chunk])
+                    bar.update(len(items[i:i + chunk]))
         save_findings(conn, batch_id, findings, periods)
     return BatchResult(batch_id, "replaced" if replaced else "loaded", rows=len(rows), findings=findings,
                        replaced_batch_id=replaced)
 
 
-def run_load(engine: Engine, files: list[str]) -> int:
-    """Load each file; print one summary line per file and every finding. Exit 1 if any rejected."""
-    with engine.connect() as conn:
-        registry = Registry(conn)
-    code = 0
-    for f in files:
-        res = load_file(engine, f, registry)
-        name = Path(f).name
-        if res.status == "rejected":
-            code = 1
-            print(f"{name}: BỊ TỪ CHỐI, {len(res.errors)} lỗi; cơ sở dữ liệu không thay đổi.", file=sys.stderr)
-        elif res.status == "unchanged":
-            print(f"{name}: đã nạp nội dung này trước đó, không thay đổi.", file=sys.stderr)
+def _attach_subjects(check: _FileCheck) -> list[Finding]:
+    """Warnings about a stored row carry its unit and period (the data-quality page links them)."""
+    by_row = {(r.rec.sheet, r.rec.row): r for r in check.rows}
+    for f in check.findings:
+        r = by_row.get((f.sheet, f.row))
+        if r is not None:
+            f.unit_id = f.unit_id or r.unit_id
+            f.period = f.period or r.period
+    return check.findings
+
+
+# --- the template ---------------------------------------------------------------------------
+
+
+def template_counts(counts: dict[str, int | None]) -> dict[str, int | None]:
+    """Template columns -> schema columns.
+
+    The template splits direct and postal intake; the schema keeps direct + postal (the official
+    form's column) and postal. With postal left empty, direct + postal = direct and postal stays
+    unknown (never guessed). Totals missing in the file are computed when all their parts are given.
+    """
+    out = dict(counts)
+    direct, postal = out.pop("received_direct", None), out.get("received_postal")
+    if direct is not None:
+        out["received_direct_postal"] = direct + (postal or 0)
+    for total, parts in _TOTALS:
+        if out.get(total) is None and all(out.get(p) is not None for p in parts):
+            out[total] = sum(out[p] for p in parts)  # type: ignore[misc]
+    return out
+
+
+def _check_template(check: _FileCheck, sheet: Sheet) -> None:
+    records, problems = parse_template(check.name, sheet)
+    for rule, severity, column, row in problems:
+        message = (f"Cột '{column}' không thuộc mẫu nhập liệu; số liệu trong cột này bị bỏ qua."
+                   if rule == "unknown_column" else f"Cột '{column}' xuất hiện hai lần.")
+        check.findings.append(Finding(file=check.name, sheet=sheet.name, row=row, column=column, rule=rule,
+                                      severity=severity, message=message))
+    for rec in check.progress(records, "kiểm tra"):
+        per, problem, pfield = template_period(rec)
+        if problem is not None:
+            rule = "period_missing" if problem.startswith("thiếu") else "period_invalid"
+            period_problems = V.period_problem(rule, problem, rec, pfield)
         else:
-            extra = f", thay thế lô {res.replaced_batch_id}" if res.replaced_batch_id else ""
-            print(f"{name}: đã nạp {res.rows} dòng vào lô {res.batch_id}{extra}.", file=sys.stderr)
-        for finding in res.findings:
-            print(f"  {finding}", file=sys.stderr)
-    return code
-
-
-# --- template -------------------------------------------------------------------------------
-
-
-def _counts(rec: Record, findings: list[Finding]) -> dict[str, int | None]:
-    counts: dict[str, int | None] = {}
-    for field, raw in rec.values.items():
-        if field in TEXT_FIELDS or field == "unit_name":
+            period_problems = V.period_findings(per, rec, pfield)
+        check.findings += period_problems
+        counts = template_counts(check.counts(rec, TEMPLATE_COUNTS))
+        check.findings += V.record_findings(counts, rec)
+        if per is None or any(f.severity == "error" for f in period_problems):
+            continue  # the units to look in depend on the period
+        subject, problems = check.resolver.template_subject(rec, per)
+        check.findings += problems
+        if subject is None:
             continue
-        value, problem = V.parse_count(raw, rec, field)
-        if problem:
-            findings.append(problem)
-        counts[field] = value
-    return counts
-
-
-def _template_rows(file: str, sheet: Sheet, reg: Registry, rows: list[_Row], findings: list[Finding]) -> None:
-    for rec in parse_template(file, sheet):
-        per, problem = template_period(rec)
-        period_problems = V.period_findings(per, problem, rec)
-        findings += period_problems
-        counts = _counts(rec, findings)
-        # the template splits direct and postal; the schema keeps direct+postal and postal
-        direct, postal = counts.pop("received_direct", None), counts.get("received_postal")
-        if direct is not None:
-            counts["received_direct_postal"] = direct + (postal or 0)
-        _fill_totals(counts)
-        findings += V.sum_findings(counts, rec)
-        if period_problems:
+        if all(v is None for v in counts.values()):
+            check.findings += V.empty_row(rec, rec.cell("unit_name") or rec.cell("unit_code") or rec.cell("agency"))
             continue
-        target = _template_subject(rec, per, reg, findings)
-        if target is None:
-            continue
-        unit_id, agency_id = target
-        scope = SCOPES.get(fold(_text(rec.values.get("scope"))) or "own")
-        if scope is None:
-            findings.append(Finding(file=file, sheet=sheet.name, row=rec.row, column=rec.headers.get("scope"),
-                                    rule="scope", severity="error",
-                                    message=f"Phạm vi '{rec.values.get('scope')}' không hợp lệ (dùng 'own' hoặc 'total')."))
-            continue
-        rows.append(_Row(rec, unit_id, agency_id, scope, per, counts))
+        unit_id, agency_id, scope = subject
+        check.rows.append(_Row(rec, unit_id, agency_id, scope, per, counts))
 
 
-def _fill_totals(counts: dict[str, int | None]) -> None:
-    """Totals missing in the file are computed from their parts when all parts are given."""
-    for total, parts in (
-        ("received_total", ("received_online", "received_direct_postal", "received_carried")),
-        ("settled_total", ("settled_early", "settled_on_time", "settled_overdue")),
-        ("pending_total", ("pending_within", "pending_overdue")),
-    ):
-        if counts.get(total) is None and all(counts.get(p) is not None for p in parts):
-            counts[total] = sum(counts[p] for p in parts)  # type: ignore[misc]
+# --- Biểu số 06/VPCP/KSTT -------------------------------------------------------------------
 
 
-def _text(v: object) -> str:
-    return "" if v is None else nfc(str(v)).strip()
-
-
-def _template_subject(rec: Record, per, reg: Registry, findings: list[Finding]) -> tuple[int, int | None] | None:  # noqa: ANN001
-    where = {"file": rec.file, "sheet": rec.sheet, "row": rec.row}
-    try:
-        scheme = parse_scheme(_text(rec.values["scheme"])) if _text(rec.values.get("scheme")) else scheme_for(per.start)
-    except ValueError as exc:
-        findings.append(Finding(column=rec.headers.get("scheme"), rule="scheme", severity="error",
-                                message=str(exc), **where))
-        return None
-    if scheme_for(per.start) != scheme_for(per.end):
-        findings.append(Finding(column=rec.headers.get("period"), rule="period", severity="error",
-                                message="Kỳ báo cáo không được vắt qua ngày 01/07/2025 (đổi hệ thống đơn vị hành chính).",
-                                **where))
-        return None
-    scheme_label = "trước 01/07/2025" if scheme == "legacy" else "từ 01/07/2025"
-    code = _text(rec.values.get("unit_code"))
-    prov_code = _text(rec.values.get("province_code"))
-    name = _text(rec.values.get("unit_name"))
-    agency_text = _text(rec.values.get("agency"))
-    province_id = reg.by_code(scheme, "province", prov_code) if prov_code else None
-    if prov_code and province_id is None:
-        findings.append(Finding(column=rec.headers.get("province_code"), rule="unknown_unit", severity="error",
-                                message=f"Mã tỉnh {prov_code} không có trong danh mục {scheme_label}.", **where))
-        return None
-    unit_id = None
-    if code:
-        level = LEVEL_BY_CODE_LENGTH.get(len(code.zfill(2)) if len(code) < 2 else len(code))
-        unit_id = reg.by_code(scheme, level, code) if level else None
-        if unit_id is None:
-            findings.append(Finding(column=rec.headers.get("unit_code"), rule="unknown_unit", severity="error",
-                                    message=f"Mã đơn vị {code} không có trong danh mục {scheme_label}.", **where))
-            return None
-    elif name:
-        unit_id = _match_unit(reg, scheme, name, province_id, rec, "unit_name", findings)
-        if unit_id is None:
-            return None
-    elif province_id is not None:
-        unit_id = province_id
+def _check_form06(check: _FileCheck, sheet: Sheet) -> None:
+    form = parse_form06(check.name, sheet)
+    if form is None:
+        return
+    title = Record(file=check.name, sheet=sheet.name, row=form.period_row or 1, headers={"period": "Kỳ báo cáo"})
+    per = form.period
+    if per is None:
+        check.findings += V.period_problem("period_missing" if form.period_text is None else "period_invalid",
+                                           form.problems[0], Record(check.name, sheet.name, form.period_row,
+                                                                    headers={"period": "Kỳ báo cáo"}))
     else:
-        findings.append(Finding(column=rec.headers.get("unit_code") or rec.headers.get("unit_name"),
-                                rule="unknown_unit", severity="error",
-                                message="Thiếu mã đơn vị hoặc tên đơn vị.", **where))
-        return None
-    if not agency_text:
-        return unit_id, None
-    province = reg.province_of(unit_id)
-    agency_id = reg.match_agency(province, agency_text)
-    if agency_id is None:
-        findings.append(Finding(column=rec.headers.get("agency"), rule="unknown_agency", severity="error",
-                                message=_suggest_agency(reg, province, agency_text), **where))
-        return None
-    return province, agency_id
-
-
-def _match_unit(reg: Registry, scheme: str, name: str, province_id: int | None, rec: Record, field: str,
-                findings: list[Finding], levels: tuple[str, ...] = ("province", "district", "commune")) -> int | None:
-    where = {"file": rec.file, "sheet": rec.sheet, "row": rec.row, "column": rec.headers.get(field, field)}
-    for level in levels:
-        if level == "district" and scheme == "2025":
-            continue
-        hits = reg.match_name(scheme, level, name, parent_id=province_id)
-        if len(hits) == 1:
-            return hits[0]
-        if len(hits) > 1:
-            names = "; ".join(f"{reg.unit(h)['name']} (mã {reg.unit(h)['code']})" for h in hits[:6])
-            findings.append(Finding(rule="ambiguous_unit", severity="error",
-                                    message=f"Tên '{name}' ứng với nhiều đơn vị: {names}. Hãy ghi mã đơn vị.", **where))
-            return None
-    findings.append(Finding(rule="unknown_unit", severity="error", message=_suggest_unit(reg, scheme, name, province_id,
-                                                                                     levels), **where))
-    return None
-
-
-def _suggest_unit(reg: Registry, scheme: str, name: str, province_id: int | None, levels: tuple[str, ...]) -> str:
-    units = reg.units[(reg.units["scheme"] == scheme) & reg.units["level"].isin(levels)]
-    if province_id is not None:
-        units = units[[reg.is_within(i, province_id) for i in units["id"]]] if len(units) < 20000 else units
-    by_key: dict[str, list[str]] = {}
-    for k, n in zip(units["name_key"], units["name"], strict=True):
-        by_key.setdefault(k, []).append(n)
-    close = difflib.get_close_matches(name_key(name), list(by_key), n=3, cutoff=0.6)
-    names = list(dict.fromkeys(n for c in close for n in by_key[c]))[:5]
-    scheme_label = "trước 01/07/2025" if scheme == "legacy" else "từ 01/07/2025"
-    hint = f" Có phải: {', '.join(names)}?" if names else ""
-    return f"Không có đơn vị '{name}' trong danh mục {scheme_label}.{hint}"
-
-
-def _suggest_agency(reg: Registry, province_id: int, text: str) -> str:
-    ag = reg.agencies[reg.agencies["unit_id"] == province_id]
-    close = difflib.get_close_matches(name_key(text), list(ag["name_key"]), n=3, cutoff=0.5)
-    names = [ag.loc[ag["name_key"] == c, "name"].iloc[0] for c in close]
-    hint = f" Có phải: {', '.join(names)}?" if names else ""
-    return f"Không có cơ quan '{text}' của {reg.unit(province_id)['name']}.{hint}"
-
-
-# --- Biểu 06 --------------------------------------------------------------------------------
-
-
-def _form06_rows(file: str, sheet: Sheet, reg: Registry, rows: list[_Row], findings: list[Finding]) -> None:
-    records, province_text, per, problems = parse_form06(file, sheet)
-    for p in problems:
-        findings.append(Finding(file=file, sheet=sheet.name, row=None, rule="title", severity="error",
-                                message=p[0].upper() + p[1:] + "."))
+        period_problems = V.period_findings(per, title)
+        check.findings += period_problems
+        if any(f.severity == "error" for f in period_problems):
+            per = None  # the units to look in depend on the period
+    reporting = None
     if per is not None:
-        findings += V.period_findings(per, None, Record(file=file, sheet=sheet.name, row=1,
-                                                         headers={"period": "Kỳ báo cáo"}))
-    if problems or per is None:
-        return
-    scheme = scheme_for(per.start)
-    hits = reg.match_name(scheme, "province", province_text)
-    if len(hits) != 1:
-        findings.append(Finding(file=file, sheet=sheet.name, row=None, rule="unknown_unit", severity="error",
-                                message=f"Không xác định được tỉnh báo cáo từ tiêu đề '{province_text}'."))
-        return
-    province = hits[0]
-    parsed: list[tuple[Record, dict]] = []
-    for rec in records:
-        counts = _counts(rec, findings)
-        findings += V.sum_findings(counts, rec)
+        scheme = scheme_for(per.end)
+        reporting = check.resolver.reporting_unit(scheme, form.province_texts)
+        if reporting is None:
+            named = "; ".join(f"'{t}' (dòng {r})" for t, r in form.province_texts) or "không có"
+            check.findings.append(Finding(
+                file=check.name, sheet=sheet.name, row=form.province_texts[0][1] if form.province_texts else None,
+                rule="unknown_unit", severity="error",
+                message=f"Không xác định được tỉnh báo cáo từ các dòng tiêu đề (tìm thấy: {named}); "
+                        f"dòng đầu biểu cần ghi ví dụ 'UBND TỈNH ĐIỆN BIÊN' (danh mục {V.SCHEME_TEXT[scheme]})."))
+    parsed: list[tuple[Record, dict[str, int | None]]] = []
+    for rec in check.progress(form.records, "kiểm tra"):
+        counts = check.counts(rec, FORM06_COUNTS)
+        check.findings += V.record_findings(counts, rec)
         parsed.append((rec, counts))
-        if rec.kind != "unit":
-            continue
-        name = _text(rec.values.get("unit_name"))
-        if not name:
-            findings.append(Finding(file=file, sheet=sheet.name, row=rec.row, column=rec.headers.get("unit_name"),
-                                    rule="unknown_unit", severity="error", message="Dòng có số liệu nhưng thiếu tên đơn vị."))
-            continue
-        level = rec.level_hint
-        agency_id = None
-        if level in (None, "department"):
-            agency_id = reg.match_agency(province, name)
-        if agency_id is not None:
-            rows.append(_Row(rec, province, agency_id, "own", per, counts))
-            continue
-        if level == "department":
-            findings.append(Finding(file=file, sheet=sheet.name, row=rec.row, column=rec.headers.get("unit_name"),
-                                    rule="unknown_agency", severity="error", message=_suggest_agency(reg, province, name)))
-            continue
-        levels = (level,) if level else ("district", "commune")
-        unit_id = _match_unit(reg, scheme, name, province, rec, "unit_name", findings, levels)
-        if unit_id is not None:
-            rows.append(_Row(rec, unit_id, None, "own", per, counts))
-    findings += _form06_section_checks(parsed)
+    if reporting is not None:
+        _resolve_form06(check, form, parsed, reporting, per)  # type: ignore[arg-type]
+    check.findings += form06_structure(parsed)
 
 
-def _form06_section_checks(parsed: list[tuple[Record, dict]]) -> list[Finding]:
-    out = []
-    sections: list[tuple[tuple[Record, dict], list[tuple[Record, dict]]]] = []
-    units_all: list[tuple[Record, dict]] = []
+def _resolve_form06(check: _FileCheck, form: Form06Sheet, parsed: list[tuple[Record, dict]], reporting: int,
+                    per: Period) -> None:
+    res = check.resolver
+    scheme = scheme_for(per.end)
+    province = res.province_of(reporting)
+    within = reporting
     for rec, counts in parsed:
         if rec.kind == "section":
-            sections.append(((rec, counts), []))
-        elif rec.kind == "unit":
-            units_all.append((rec, counts))
-            if sections:
-                sections[-1][1].append((rec, counts))
-        elif rec.kind == "total":
-            with_numbers = [s for s, members in sections if any(v is not None for v in s[1].values())]
-            parts = with_numbers if with_numbers and len(with_numbers) == len(sections) else units_all
-            out += V.section_findings(parts, (rec, counts), "Dòng 'Tổng cộng'")
-    for header, members in sections:
+            within = reporting
+        if rec.kind not in ("unit", "group"):
+            continue
+        name = rec.cell("unit_name")
+        if rec.kind == "group" and scheme == "2025":
+            rec.kind = "unit"  # no districts since 01/07/2025
+        if rec.kind == "group":
+            within, problems = res.unit(scheme, name, reporting, ("district",), rec, "unit_name")
+            check.findings += problems
+            within = within or reporting
+            continue
+        code = rec.values.get("unit_code")
+        if not name and is_blank(code):
+            check.findings += V.missing_subject(rec)
+            continue
+        unit_id, agency_id = None, None
+        level = rec.level_hint
+        if not is_blank(code):
+            unit_id, inside = res.by_code(scheme, code, reporting)
+            if unit_id is None or not inside:
+                check.findings += (V.unknown_code(rec.cell("unit_code"), scheme, rec, "unit_code") if unit_id is None
+                                   else V.unit_outside_province(res.describe(unit_id), res.name[reporting], rec,
+                                                                "unit_code"))
+                continue
+        elif level == "department" or (level is None and res.agency(province, name) is not None):
+            agency_id, problems = res.agency_or_finding(province, name, per, rec, "unit_name")
+            check.findings += problems
+            if agency_id is None:
+                continue
+            unit_id = province
+        else:
+            levels = (level,) if level else tuple(lv for lv in LEVELS[scheme] if lv != "province")
+            unit_id, problems = res.unit(scheme, name, within if level == "commune" else reporting, levels, rec,
+                                         "unit_name")
+            check.findings += problems
+            if unit_id is None:
+                continue
+        if all(v is None for v in counts.values()):
+            check.findings += V.empty_row(rec, name)
+            continue
+        check.rows.append(_Row(rec, unit_id, agency_id, "own", per, counts))
+
+
+def form06_structure(parsed: list[tuple[Record, dict[str, int | None]]]) -> list[Finding]:
+    """Section rows, district sub-totals and 'Tổng cộng' against the rows they sum."""
+    out: list[Finding] = []
+    Item = tuple[Record, dict[str, int | None]]
+    sections: list[tuple[Item, list[Item]]] = []
+    groups: list[tuple[Item, list[Item]]] = []
+    loose: list[Item] = []  # unit rows outside any section
+    totals: list[Item] = []
+    section: tuple[Item, list[Item]] | None = None
+    group: tuple[Item, list[Item]] | None = None
+    for item in parsed:
+        kind = item[0].kind
+        if kind == "section":
+            section, group = (item, []), None
+            sections.append(section)
+        elif kind == "group":
+            group = (item, [])
+            groups.append(group)
+        elif kind == "unit":
+            (section[1] if section is not None else loose).append(item)
+            if group is not None:
+                group[1].append(item)
+        elif kind == "total":
+            totals.append(item)
+
+    for head, members in sections:
+        name = head[0].cell("unit_name")
         if members:
-            out += V.section_findings(members, header, f"Dòng '{_text(header[0].values.get('unit_name'))}'")
+            out += V.section_findings(members, head, f"Dòng mục '{name}'")
+        elif any(v is not None for v in head[1].values()):
+            out += V.section_not_stored(head[0], f"Dòng mục '{name}'")
+    for head, members in groups:
+        if members:
+            out += V.section_findings(members, head, f"Dòng '{head[0].cell('unit_name')}'")
+        elif any(v is not None for v in head[1].values()):
+            out += V.section_not_stored(head[0], f"Dòng '{head[0].cell('unit_name')}'")
+    parts: list[Item] = list(loose)
+    for head, members in sections:
+        parts += [head] if any(v is not None for v in head[1].values()) else members
+    for total in totals:
+        if parts:
+            out += V.section_findings(parts, total, "Dòng 'Tổng cộng'")
     return out
+
