@@ -12,6 +12,13 @@ from data.text import fold
 NATIONAL = "__vn__"
 
 
+def _period_label(spec: str) -> str:
+    from components.state import RELATIVE
+    from data.periods import parse_spec
+
+    return RELATIVE.get(spec) or parse_spec(spec).label
+
+
 def _with_search(options: list[dict[str, str]]) -> list[dict[str, str]]:
     """Dropdown options whose client-side search is accent-insensitive ("dien bien")."""
     # dcc.Dropdown filters on ``search`` only when the label is a component
@@ -22,6 +29,10 @@ def _with_search(options: list[dict[str, str]]) -> list[dict[str, str]]:
 def filter_bar(state: ViewState, unit_options: list[dict[str, str]], period_options: list[dict[str, str]],
                show_level: bool = True) -> dbc.Card:
     units = [{"label": "Toàn quốc", "value": NATIONAL}, *unit_options]
+    if state.period not in {o["value"] for o in period_options}:
+        # a period from the URL that the list does not offer (e.g. a custom range): keep it, or the
+        # dropdown would clear itself and rewrite the URL
+        period_options = [{"label": _period_label(state.period), "value": state.period}, *period_options]
     col = {"xs": 12, "md": 6, "lg": 2}
     return dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([dbc.Label("Hệ thống đơn vị", html_for="f-scheme", className="small mb-0"),
@@ -55,6 +66,8 @@ def filter_bar(state: ViewState, unit_options: list[dict[str, str]], period_opti
 def _to_url(scheme: str, unit: str, level: str, period: str, compare: str, pathname: str, search: str) -> str:
     from urllib.parse import parse_qsl
 
+    if None in (scheme, level, period, compare):  # a dropdown cleared itself: keep the URL as it is
+        return no_update
     current = ViewState.from_params(dict(parse_qsl((search or "").lstrip("?"))))
     unit = "" if unit in (None, NATIONAL) else unit
     if scheme != current.scheme:  # codes differ between schemes: start from the country
