@@ -47,6 +47,8 @@ def family_layout(engine, params: dict[str, str], title: str, kpis: list[str], m
                  if unit["level"] == "province" else
                  rollups.trend(engine, scheme, district_id=unit_id, freq="quarter", metric_ids=kpis)
                  if unit["level"] == "district" else pd.DataFrame(columns=["metric"]))
+    if len(trend):  # the trend ends at the period shown
+        trend = trend[pd.to_datetime(trend["period_start"]) <= pd.Timestamp(per.end)]
     is_demo = bool(len(cur)) and (cur["dataset"] != "real").any()
     name = unit["name"] if unit is not None else "Toàn quốc"
     main = metrics.get(main_metric)

@@ -55,6 +55,8 @@ def layout(**params: str) -> html.Div:
     is_demo = bool(len(cur)) and (cur["dataset"] != "real").any()
 
     trend = _trend(engine, scheme, unit, first, last)
+    if len(trend):  # the trend ends at the period shown
+        trend = trend[pd.to_datetime(trend["period_start"]) <= pd.Timestamp(per.end)]
     child_level = "province" if unit is None else state.level
     kids = (queries.level_metrics(engine, per, "province", scheme=scheme, metric_ids=[state.metric])
             if unit is None else children(engine, unit_id, child_level, per, [state.metric]))

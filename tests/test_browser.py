@@ -211,3 +211,10 @@ def test_timeliness_shows_the_dien_bien_phu_figure(server: str, page) -> None:  
     worst = page.inner_text("#timeliness-worst")
     assert "Thành phố Điện Biên Phủ\t2.037/2.486\t81,94 %" in worst
     assert "Huyện Mường Nhé\t229/263\t87,07 %" in worst
+
+
+def test_trend_ends_at_the_period_shown(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/dich-vu-cong-truc-tuyen?scheme=legacy&unit=11&level=commune&period=2020")
+    page.wait_for_selector("#online-trend .main-svg", timeout=20000)
+    ticks = page.inner_text("#online-trend .xaxislayer-above")
+    assert "2020" in ticks and "2021" not in ticks and "2024" not in ticks
