@@ -73,6 +73,8 @@ def create_app() -> Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
+    import pages._search  # noqa: F401  (the unit search callback shared by every page)
+
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
     app.layout = html.Div(
         [dcc.Location(id="url", refresh="callback-nav"), _navbar(), dbc.Container(page_container, fluid=True, className="pb-4")],

@@ -19,6 +19,11 @@ def _period_label(spec: str) -> str:
     return RELATIVE.get(spec) or parse_spec(spec).label
 
 
+def unit_search_options(options: list[dict[str, str]]) -> list[dict]:
+    """Public form of the accent-insensitive options, for the search callback."""
+    return _with_search(options)
+
+
 def _with_search(options: list[dict[str, str]]) -> list[dict[str, str]]:
     """Dropdown options whose client-side search is accent-insensitive ("dien bien")."""
     # dcc.Dropdown filters on ``search`` only when the label is a component

@@ -218,3 +218,19 @@ def test_trend_ends_at_the_period_shown(server: str, page) -> None:  # noqa: ANN
     page.wait_for_selector("#online-trend .main-svg", timeout=20000)
     ticks = page.locator("#online-trend .xaxislayer-above").text_content() or ""
     assert "2020" in ticks and "2021" not in ticks and "2024" not in ticks
+
+
+def test_district_and_commune_search(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/?scheme=legacy&period=2024")
+    page.wait_for_selector("#f-unit", timeout=20000)
+    page.click("#f-unit")
+    page.keyboard.type("muong nhe")
+    page.wait_for_function("() => { const m = document.querySelector('#f-unit .Select-menu-outer');"
+                           " return m && m.innerText.includes('Huyện Mường Nhé'); }", timeout=20000)
+    menu = page.inner_text("#f-unit .Select-menu-outer")
+    assert "Huyện Mường Nhé (Điện Biên)" in menu and "Xã Mường Nhé" in menu
+    page.locator("#f-unit .Select-menu-outer >> text=Huyện Mường Nhé (Điện Biên)").click()
+    page.wait_for_function("() => location.search.includes('unit=096')", timeout=20000)
+    page.wait_for_function("() => document.querySelector('h1').innerText.includes('Huyện Mường Nhé')",
+                           timeout=20000)
+    assert page.console_errors == []
