@@ -8,6 +8,7 @@ accepted too. The blank templates in data/reference are written from ``TEMPLATE_
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from data.periods import Period, classify, month, parse_spec, parse_vietnamese
@@ -94,9 +95,21 @@ def parse_template(file: str, sheet: Sheet) -> tuple[list[Record], list[tuple[st
     Problems are (rule, severity, column header, row): an unknown column is a warning (its
     values are ignored), the same column twice an error.
     """
+    problems, records, _ = iter_template(file, sheet)
+    return list(records), problems
+
+
+def iter_template(file: str, sheet: Sheet, release: bool = False) -> tuple[
+        list[tuple[str, str, str, int]], Iterator[Record], int]:
+    """Like ``parse_template``, but the records come one by one (national files: a million rows).
+
+    Returns (header problems, records, number of rows below the header). All records share one
+    ``headers`` dict. With ``release`` each raw row is dropped from ``sheet.rows`` once read, so
+    the cells of a large file are not held twice.
+    """
     header_idx = find_header_row(sheet)
     if header_idx is None:
-        return [], []
+        return [], iter(()), 0
     header = sheet.rows[header_idx]
     header_row = sheet.row_numbers[header_idx]
     fields: dict[int, tuple[str, str]] = {}
@@ -114,16 +127,22 @@ def parse_template(file: str, sheet: Sheet) -> tuple[list[Record], list[tuple[st
         else:
             seen[f] = text
             fields[j] = (f, text)
-    records = []
-    for row, number in zip(sheet.rows[header_idx + 1:], sheet.row_numbers[header_idx + 1:], strict=True):
-        if all(is_blank(v) for v in row):
-            continue
-        rec = Record(file=file, sheet=sheet.name, row=number)
-        for j, (f, h) in fields.items():
-            rec.values[f] = row[j] if j < len(row) else None
-            rec.headers[f] = h
-        records.append(rec)
-    return records, problems
+    headers = {f: h for f, h in fields.values()}
+    columns = [(j, f) for j, (f, _) in fields.items()]
+
+    def records() -> Iterator[Record]:
+        rows, numbers = sheet.rows, sheet.row_numbers
+        for i in range(header_idx + 1, len(rows)):
+            row = rows[i]
+            if release:
+                rows[i] = []
+            if all(is_blank(v) for v in row):
+                continue
+            width = len(row)
+            values = {f: (row[j] if j < width else None) for j, f in columns}
+            yield Record(file=file, sheet=sheet.name, row=numbers[i], values=values, headers=headers)
+
+    return problems, records(), len(sheet.rows) - header_idx - 1
 
 
 def template_period(rec: Record) -> tuple[Period | None, str | None, str]:

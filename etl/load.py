@@ -8,7 +8,9 @@ twice changes nothing; a corrected file with the same name replaces its earlier 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -22,7 +24,7 @@ from etl.extract import Record, Sheet, UnreadableFile, detect_layout, is_blank, 
 from etl.extract_form06 import COUNT_FIELDS as FORM06_COUNTS
 from etl.extract_form06 import Form06Sheet, parse_form06
 from etl.extract_template import COUNT_FIELDS as TEMPLATE_COUNTS
-from etl.extract_template import parse_template, template_period
+from etl.extract_template import iter_template, template_period
 from etl.resolve import LEVELS, Resolver, subject_label
 from etl.store import (
     BatchResult,
@@ -43,16 +45,35 @@ _TOTALS = (
 )
 
 
-@dataclass
-class _Row:
-    """A validated record ready to be stored."""
+STORED = (*DOSSIER_COUNTS, *OFFER_COUNTS)
+_UNKNOWN = -1  # a blank count in _Row.counts (counts are never negative once validated)
 
-    rec: Record
+
+@dataclass(slots=True)
+class _Row:
+    """A validated record ready to be stored, kept small: a national file has a million of them."""
+
+    sheet: str | None
+    row: int
+    headers: dict[str, str]  # shared by the rows of a sheet
     unit_id: int
     agency_id: int | None
     scope: str
     period: Period
-    counts: dict[str, int | None]
+    counts: array  # STORED order, _UNKNOWN for blank
+
+    @classmethod
+    def of(cls, rec: Record, unit_id: int, agency_id: int | None, scope: str, period: Period,
+           counts: dict[str, int | None]) -> _Row:
+        values = array("q", [_UNKNOWN if (v := counts.get(c)) is None else v for c in STORED])
+        return cls(rec.sheet, rec.row, rec.headers, unit_id, agency_id, scope, period, values)
+
+    def record(self, file: str) -> Record:
+        """A record without cells, for messages about this row."""
+        return Record(file=file, sheet=self.sheet, row=self.row, headers=self.headers)
+
+    def stored(self) -> dict[str, int | None]:
+        return {c: (None if v == _UNKNOWN else v) for c, v in zip(STORED, self.counts, strict=True)}
 
 
 class _FileCheck:
@@ -74,9 +95,10 @@ class _FileCheck:
                 out[f] = value
         return out
 
-    def progress(self, records: list[Record], what: str):  # noqa: ANN201
+    def progress(self, records: Iterable[Record], what: str, total: int | None = None):  # noqa: ANN201
+        total = len(records) if total is None else total  # type: ignore[arg-type]
         return tqdm(records, desc=f"{self.name}: {what}", unit="dòng", leave=False, file=sys.stderr,
-                    disable=len(records) < PROGRESS_MIN_ROWS)
+                    total=total, disable=total < PROGRESS_MIN_ROWS)
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -118,9 +140,7 @@ def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None
             _check_template(check, sheet)
         elif layout == "form06":
             _check_form06(check, sheet)
-    check.findings += V.duplicate_findings([
-        ((r.unit_id, r.agency_id, r.scope, r.period.start, r.period.end), r.rec,
-         f"{subject_label(resolver, r.unit_id, r.agency_id)}, kỳ {r.period.label}") for r in check.rows])
+    check.findings += _duplicates(check)
     findings = _attach_subjects(check)
     if not check.rows and not any(f.severity == "error" for f in findings):
         findings.append(Finding(file=name, rule="no_rows", severity="error",
@@ -172,24 +192,25 @@ def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list
             same = find_active_batch(conn, sha256=sha, kind="file")
             return BatchResult(same.id if same else None, "unchanged", rows=len(rows))
         periods = PeriodCache(conn)
-        dossiers, offers = [], []
-        for r in rows:
-            base = {"batch_id": batch_id, "source_ref": f"{name}!{r.rec.sheet or ''}!{r.rec.row}",
-                    "unit_id": r.unit_id, "agency_id": r.agency_id, "scope": r.scope,
-                    "period_id": periods.id_for(r.period)}
-            d = {c: r.counts.get(c) for c in DOSSIER_COUNTS}
-            if any(v is not None for v in d.values()):
-                dossiers.append({**base, **d})
-            o = {c: r.counts.get(c) for c in OFFER_COUNTS}
-            if any(v is not None for v in o.values()):
-                offers.append({**base, **o})
         chunk = 2000
-        with tqdm(total=len(dossiers) + len(offers), desc=f"{name}: ghi", unit="dòng", leave=False, file=sys.stderr,
+        with tqdm(total=len(rows), desc=f"{name}: ghi", unit="dòng", leave=False, file=sys.stderr,
                   disable=len(rows) < PROGRESS_MIN_ROWS) as bar:
-            for table, items in ((dossier_stat, dossiers), (procedure_offer, offers)):
-                for i in range(0, len(items), chunk):
-                    insert_rows(conn, table, items[i:i + chunk])
-                    bar.update(len(items[i:i + chunk]))
+            for i in range(0, len(rows), chunk):  # dicts are built a chunk at a time (memory)
+                dossiers, offers = [], []
+                for r in rows[i:i + chunk]:
+                    base = {"batch_id": batch_id, "source_ref": f"{name}!{r.sheet or ''}!{r.row}",
+                            "unit_id": r.unit_id, "agency_id": r.agency_id, "scope": r.scope,
+                            "period_id": periods.id_for(r.period)}
+                    counts = r.stored()
+                    d = {c: counts[c] for c in DOSSIER_COUNTS}
+                    if any(v is not None for v in d.values()):
+                        dossiers.append({**base, **d})
+                    o = {c: counts[c] for c in OFFER_COUNTS}
+                    if any(v is not None for v in o.values()):
+                        offers.append({**base, **o})
+                insert_rows(conn, dossier_stat, dossiers)
+                insert_rows(conn, procedure_offer, offers)
+                bar.update(len(rows[i:i + chunk]))
         save_findings(conn, batch_id, findings, periods)
     return BatchResult(batch_id, "replaced" if replaced else "loaded", rows=len(rows), findings=findings,
                        replaced_batch_id=replaced)
@@ -197,7 +218,8 @@ def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list
 
 def _attach_subjects(check: _FileCheck) -> list[Finding]:
     """Warnings about a stored row carry its unit and period (the data-quality page links them)."""
-    by_row = {(r.rec.sheet, r.rec.row): r for r in check.rows}
+    wanted = {(f.sheet, f.row) for f in check.findings if f.row is not None}
+    by_row = {(r.sheet, r.row): r for r in check.rows if (r.sheet, r.row) in wanted} if wanted else {}
     for f in check.findings:
         r = by_row.get((f.sheet, f.row))
         if r is not None:
@@ -227,33 +249,72 @@ def template_counts(counts: dict[str, int | None]) -> dict[str, int | None]:
 
 
 def _check_template(check: _FileCheck, sheet: Sheet) -> None:
-    records, problems = parse_template(check.name, sheet)
+    problems, records, n = iter_template(check.name, sheet, release=True)
     for rule, severity, column, row in problems:
         message = (f"Cột '{column}' không thuộc mẫu nhập liệu; số liệu trong cột này bị bỏ qua."
                    if rule == "unknown_column" else f"Cột '{column}' xuất hiện hai lần.")
         check.findings.append(Finding(file=check.name, sheet=sheet.name, row=row, column=column, rule=rule,
                                       severity=severity, message=message))
-    for rec in check.progress(records, "kiểm tra"):
-        per, problem, pfield = template_period(rec)
+    # A national file repeats the same periods and subjects many times: each distinct one is
+    # understood once. Cached findings carry no row in their message and are re-located per row.
+    periods: dict[tuple, tuple[Period | None, str | None, str]] = {}
+    sane: set[tuple[Period, str]] = set()
+    subjects: dict[tuple, tuple[tuple[int, int | None, str] | None, list[Finding]]] = {}
+    for rec in check.progress(records, "kiểm tra", total=n):
+        values = rec.values
+        key = (values.get("period"), values.get("date_from"), values.get("date_to"))
+        if key not in periods:
+            periods[key] = template_period(rec)
+        per, problem, pfield = periods[key]
         if problem is not None:
             rule = "period_missing" if problem.startswith("thiếu") else "period_invalid"
             period_problems = V.period_problem(rule, problem, rec, pfield)
+        elif (per, pfield) in sane:
+            period_problems = []
         else:
             period_problems = V.period_findings(per, rec, pfield)
+            if not period_problems:
+                sane.add((per, pfield))  # type: ignore[arg-type]
         check.findings += period_problems
         counts = template_counts(check.counts(rec, TEMPLATE_COUNTS))
         check.findings += V.record_findings(counts, rec)
         if per is None or any(f.severity == "error" for f in period_problems):
             continue  # the units to look in depend on the period
-        subject, problems = check.resolver.template_subject(rec, per)
-        check.findings += problems
+        skey = (rec.sheet, *(values.get(f) for f in _SUBJECT_FIELDS), scheme_for(per.start), scheme_for(per.end),
+                per if not is_blank(values.get("agency")) else None)
+        cached = subjects.get(skey)
+        if cached is None:
+            subject, found = subjects[skey] = check.resolver.template_subject(rec, per)
+        else:
+            subject, found = cached[0], [replace(f, row=rec.row) for f in cached[1]]
+        check.findings += found
         if subject is None:
             continue
         if all(v is None for v in counts.values()):
             check.findings += V.empty_row(rec, rec.cell("unit_name") or rec.cell("unit_code") or rec.cell("agency"))
             continue
         unit_id, agency_id, scope = subject
-        check.rows.append(_Row(rec, unit_id, agency_id, scope, per, counts))
+        check.rows.append(_Row.of(rec, unit_id, agency_id, scope, per, counts))
+
+
+_SUBJECT_FIELDS = ("scheme", "province_code", "unit_code", "unit_name", "agency", "scope")
+
+
+def _duplicates(check: _FileCheck) -> list[Finding]:
+    """Rows of a file for the same subject and period (only colliding rows become records)."""
+    first: dict[tuple, int] = {}
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(check.rows):
+        key = (r.unit_id, r.agency_id, r.scope, r.period.start, r.period.end)
+        j = first.setdefault(key, i)
+        if j != i:
+            groups.setdefault(key, [j]).append(i)
+    items = []
+    for key, idx in groups.items():
+        r0 = check.rows[idx[0]]
+        label = f"{subject_label(check.resolver, r0.unit_id, r0.agency_id)}, kỳ {r0.period.label}"
+        items += [(key, check.rows[i].record(check.name), label) for i in idx]
+    return V.duplicate_findings(items)
 
 
 # --- Biểu số 06/VPCP/KSTT -------------------------------------------------------------------
@@ -343,7 +404,7 @@ def _resolve_form06(check: _FileCheck, form: Form06Sheet, parsed: list[tuple[Rec
         if all(v is None for v in counts.values()):
             check.findings += V.empty_row(rec, name)
             continue
-        check.rows.append(_Row(rec, unit_id, agency_id, "own", per, counts))
+        check.rows.append(_Row.of(rec, unit_id, agency_id, "own", per, counts))
 
 
 def form06_structure(parsed: list[tuple[Record, dict[str, int | None]]]) -> list[Finding]:

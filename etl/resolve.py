@@ -210,6 +210,8 @@ class Resolver:
             scheme = parse_scheme(scheme_text) if scheme_text else scheme_for(per.end)
         except ValueError:
             return None, V.bad_choice("scheme", scheme_text, "'legacy' hoặc '2025'", rec, "scheme")
+        if scheme not in (scheme_for(per.start), scheme_for(per.end)):
+            return None, V.scheme_not_in_period(scheme_text, scheme_for(per.end), per, rec)
         scope_text = rec.cell("scope")
         scope = SCOPES.get(fold(scope_text)) if scope_text else "own"
         if scope is None:

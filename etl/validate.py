@@ -77,6 +77,7 @@ RULES: dict[str, tuple[str, str]] = {
     "not_a_number": ("error", "chữ trong ô số"),
     "negative": ("error", "số âm"),
     "not_whole": ("error", "số không nguyên"),
+    "too_large": ("error", "số lớn bất thường (trên 1.000 tỷ), thường do gõ nhầm"),
     "received_sum": ("error", "tổng tiếp nhận ≠ trực tuyến + trực tiếp/bưu chính + kỳ trước"),
     "settled_sum": ("error", "tổng đã giải quyết ≠ trước hạn + đúng hạn + quá hạn"),
     "pending_sum": ("error", "tổng đang giải quyết ≠ trong hạn + quá hạn"),
@@ -120,6 +121,7 @@ FIELD_LABELS = {
     "period": "Kỳ báo cáo",
 }
 OLDEST_YEAR = 2015
+MAX_COUNT = 10**12  # no unit handles a trillion dossiers; also keeps values inside BIGINT
 
 
 def _finding(rule: str, message: str, rec, field: str | None = None, **extra) -> Finding:  # noqa: ANN001, ANN003
@@ -139,18 +141,18 @@ def _fmt(x: float | None) -> str:
 def parse_count(raw: object, rec, field: str) -> tuple[int | None, Finding | None]:  # noqa: ANN001
     """A count cell: a non-negative whole number, or blank / "-" (unknown, NULL).
 
-    Rules: formula_no_value, not_a_number (quoting the text), negative, not_whole.
+    Rules: formula_no_value, not_a_number (quoting the text), negative, not_whole, too_large.
     """
     # fast paths: what almost every cell is
     if raw is None:
         return None, None
-    if type(raw) is int and raw >= 0:
+    if type(raw) is int and 0 <= raw <= MAX_COUNT:
         return raw, None
     if type(raw) is str:
         text = raw.strip()
         if not text:
             return None, None
-        if text.isascii() and text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= 12:
             return int(text), None
     if isinstance(raw, UncomputedFormula):
         return None, _finding("formula_no_value", f"Ô chứa công thức {raw} nhưng tệp không lưu giá trị đã tính; "
@@ -159,6 +161,9 @@ def parse_count(raw: object, rec, field: str) -> tuple[int | None, Finding | Non
         return None, _finding("not_a_number", f"Ô chứa ngày {raw:%d/%m/%Y}, không phải số.", rec, field)
     try:
         value = parse_number(raw)
+    except OverflowError:  # an integer beyond any float
+        return None, _finding("too_large", f"Số {cell_text(raw)[:30]}… lớn bất thường; hãy kiểm tra lại ô này.",
+                              rec, field)
     except ValueError:
         return None, _finding("not_a_number", f"Ô chứa '{cell_text(raw)}', không phải số.", rec, field)
     if value is None:
@@ -168,6 +173,9 @@ def parse_count(raw: object, rec, field: str) -> tuple[int | None, Finding | Non
         return None, _finding("negative", f"Số liệu không được âm (ghi {shown}).", rec, field)
     if abs(value - round(value)) > 1e-6:
         return None, _finding("not_whole", f"Số liệu phải là số nguyên (ghi {shown}).", rec, field)
+    if value > MAX_COUNT:
+        return None, _finding("too_large", f"Số {shown} lớn bất thường (trên 1.000 tỷ); hãy kiểm tra lại ô này.",
+                              rec, field)
     return int(round(value)), None
 
 
@@ -394,3 +402,10 @@ def bad_choice(rule: str, text: str, allowed: str, rec, field: str) -> list[Find
     """A scheme or scope cell with a value outside its list."""
     what = "Hệ thống đơn vị" if rule == "scheme" else "Phạm vi"
     return [_finding(rule, f"{what} '{text}' không hợp lệ (dùng {allowed}).", rec, field)]
+
+
+def scheme_not_in_period(text: str, expected: str, per, rec) -> list[Finding]:  # noqa: ANN001
+    """An explicit scheme that was not in force at any time during the period."""
+    return [_finding("scheme", f"Hệ thống đơn vị '{text}' không áp dụng cho kỳ báo cáo {per.label} "
+                     f"({per.start:%d/%m/%Y} - {per.end:%d/%m/%Y}); kỳ này dùng {SCHEME_TEXT[expected]} "
+                     f"('{expected}'), hoặc để trống cột này.", rec, "scheme")]

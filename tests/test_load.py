@@ -339,6 +339,8 @@ def test_warnings_are_stored_as_findings(engine: Engine, tmp_path: Path) -> None
         ({"period": "quý năm"}, "period_invalid", "Kỳ báo cáo"),
         ({"date_from": "15/03/2024", "date_to": "14/12/2023"}, "period_invalid", "Đến ngày"),
         ({"scope": "một phần"}, "scope", "Phạm vi"),
+        ({"scheme": "2025"}, "scheme", "Hệ thống đơn vị"),  # 2024-Q1 is before 01/07/2025
+        ({"received_online": "12345678901234"}, "too_large", "Tiếp nhận - trực tuyến"),
     ],
 )
 def test_bad_template_row_is_refused_with_row_and_column(engine: Engine, tmp_path: Path, change: dict,
@@ -355,6 +357,36 @@ def test_every_problem_is_listed(engine: Engine, tmp_path: Path) -> None:
     errors = _rejected(engine, write_template_csv(tmp_path / "bad.csv", rows))
     assert {(e.rule, e.row) for e in errors} == {("negative", 2), ("not_a_number", 3), ("period_missing", 4)}
     assert "'x'" in next(e.message for e in errors if e.rule == "not_a_number")  # the text is quoted
+
+
+def test_the_same_problem_on_many_rows_is_reported_on_each_row(engine: Engine, tmp_path: Path) -> None:
+    # subjects and periods are understood once per distinct value; findings must still name each row
+    rows = [{**GOOD_ROW, "unit_name": "Mường Nhét", "period": p} for p in ("2024-Q1", "2024-Q2")]
+    rows += [{**GOOD_ROW, "unit_name": "Mường Nhét", "period": "2024-Q1"}, {**GOOD_ROW, "period": "quý năm"},
+             {**GOOD_ROW, "unit_name": "Mường Ảng", "period": "quý năm"}]
+    errors = _rejected(engine, write_template_csv(tmp_path / "bad.csv", rows))
+    assert [(e.rule, e.row) for e in errors] == [("unknown_unit", 2), ("unknown_unit", 3), ("unknown_unit", 4),
+                                                  ("period_invalid", 5), ("period_invalid", 6)]
+    assert len({e.message for e in errors if e.rule == "unknown_unit"}) == 1
+
+
+def test_larger_template_file_streams_with_exact_values(engine: Engine, tmp_path: Path) -> None:
+    # 96 districts x 30 months: above the progress-bar threshold, rows read and released one by one
+    with engine.connect() as conn:
+        codes = conn.execute(select(unit.c.code).where(unit.c.scheme == "legacy", unit.c.level == "district")
+                             .order_by(unit.c.code).limit(96)).scalars().all()
+    months = [f"{y}-{m:02d}" for y in (2022, 2023, 2024) for m in range(1, 13)][:30]
+    rows = [{"unit_code": c, "period": m, "received_online": i, "received_direct": 7, "received_carried": 1,
+             "settled_early": i, "settled_on_time": 8, "settled_overdue": 0, "pending_within": 0, "pending_overdue": 0}
+            for m in months for i, c in enumerate(codes)]
+    res = load_file(engine, write_template_csv(tmp_path / "big.csv", rows))
+    assert res.status == "loaded" and res.rows == 2880, [str(f) for f in res.findings[:5]]
+    with engine.connect() as conn:
+        got = conn.execute(select(dossier_stat.c.source_ref, dossier_stat.c.received_total, unit.c.code)
+                           .join(unit, unit.c.id == dossier_stat.c.unit_id)
+                           .where(dossier_stat.c.source_ref == "big.csv!!2881")).one()
+        n_periods = conn.execute(select(func.count(func.distinct(dossier_stat.c.period_id)))).scalar_one()
+    assert got == ("big.csv!!2881", 95 + 7 + 1, codes[95]) and n_periods == 30
 
 
 def test_unknown_unit_gets_suggestions(engine: Engine, tmp_path: Path) -> None:
