@@ -1,24 +1,31 @@
-"""Aggregation of stored figures to a requested period and to territorial units.
+"""Stored figures per subject for requested periods (several periods in one pass).
 
-Rules (DESIGN.md, "one way data flow"):
+Rules (DESIGN.md, docs/data_model.md):
 - A stored row whose period equals the requested period is used as it is; otherwise rows of
   sub-periods lying inside the requested period are aggregated: flows are summed, the
-  carried-over stock is the first sub-period's, in-progress stocks are the last one's.
+  carried-over stock is the first sub-period's, in-progress stocks are the last one's, and
+  ``received_total`` is carried (first) + the sum of new received. By default an aggregate
+  must cover the whole period (no partial sums); ``complete=False`` keeps partial ones, and
+  the ``months`` / ``months_expected`` columns always say how much of the period is covered.
 - For one subject (unit, agency, scope), rows of 'real' batches win over 'demo' rows, and
   exact-period rows win over aggregated ones. Real and demo figures are never added together.
-- A unit's figure is its scope 'total' rows when a source states them; otherwise the sum of
-  the scope 'own' rows of the unit and everything below it.
+- Procedure offers and unit counts are as-of values: per subject the latest row ending inside
+  the period.
+- Only batches with status 'active' count.
+
+Heavy work runs in SQL (filter by period and unit, GROUP BY subject and batch); pandas handles
+the few rows per subject that come back. Every frame here carries ``pidx``: the index of the
+requested period in the caller's list.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, case, func, select
+from sqlalchemy import Connection, Engine, case, func, select
 
 from data.periods import Period
 from data.schema import (
-    COUNT_MEASURES,
     DOSSIER_COUNTS,
     OFFER_COUNTS,
     agency,
@@ -27,18 +34,15 @@ from data.schema import (
     dossier_stat,
     load_batch,
     period,
-    postal_agreement,
     unit,
 )
 
 STOCK_FIRST = ("received_carried",)
 STOCK_LAST = ("pending_total", "pending_within", "pending_overdue")
-EXACT_ONLY = ("received_total",)  # a sum of monthly totals would count carried-over twice
+EXACT_ONLY = ("received_total",)  # rebuilt from carried (first) + new received when aggregated
 FLOWS = tuple(c for c in DOSSIER_COUNTS if c not in STOCK_FIRST + STOCK_LAST + EXACT_ONLY)
 SUBJECT = ["unit_id", "agency_id", "scope"]
-
-
-# --- units ----------------------------------------------------------------------------------
+PIDX = "pidx"
 
 
 def frame(conn: Connection, query) -> pd.DataFrame:  # noqa: ANN001
@@ -47,6 +51,20 @@ def frame(conn: Connection, query) -> pd.DataFrame:  # noqa: ANN001
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
+def _numeric(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Counts as float64 (SQL NULL -> NaN; PostgreSQL returns sums as Decimal)."""
+    for c in cols:
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    df["agency_id"] = pd.to_numeric(df["agency_id"]).astype("Int64")
+    return df
+
+
+def months_spanned(per: Period) -> int:
+    """Calendar months touched by a period (2020-01-01..2020-02-24 -> 2)."""
+    return (per.end.year * 12 + per.end.month) - (per.start.year * 12 + per.start.month) + 1
+
+
+# --- units and agencies ---------------------------------------------------------------------
 
 _UNITS: dict[str, pd.DataFrame] = {}
 
@@ -56,12 +74,8 @@ def units_frame(engine: Engine) -> pd.DataFrame:
     key = engine.url.render_as_string(hide_password=False)
     if key not in _UNITS:
         with engine.connect() as conn:
-            df = pd.DataFrame(
-                conn.execute(
-                    select(unit.c.id, unit.c.scheme, unit.c.level, unit.c.code, unit.c.name, unit.c.short_name,
-                           unit.c.parent_id)
-                ).mappings().all()
-            )
+            df = frame(conn, select(unit.c.id, unit.c.scheme, unit.c.level, unit.c.code, unit.c.name,
+                                    unit.c.short_name, unit.c.parent_id))
         if df.empty:
             return df
         parent = df.set_index("id")["parent_id"]
@@ -75,22 +89,19 @@ def units_frame(engine: Engine) -> pd.DataFrame:
         p2 = p1.map(parent)
         mask = (p1_level == "district") & p2.notna()
         df.loc[mask, "province_id"] = p2[mask]
-        df["province_id"] = df["province_id"].astype("Int64")
-        df["district_id"] = df["district_id"].astype("Int64")
-        df["parent_id"] = df["parent_id"].astype("Int64")
+        for col in ("province_id", "district_id", "parent_id"):
+            df[col] = df[col].astype("Int64")
         _UNITS[key] = df.set_index("id", drop=False)
     return _UNITS[key]
 
 
 def agencies_frame(engine: Engine) -> pd.DataFrame:
+    """Agencies with their province (unit_id), type code and validity dates."""
     with engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(
-                select(agency.c.id, agency.c.unit_id, agency.c.type_code, agency.c.name, agency_type.c.kind,
-                       agency_type.c.valid_from, agency_type.c.valid_to)
-                .join(agency_type, agency_type.c.code == agency.c.type_code)
-            ).mappings().all()
-        ).set_index("id", drop=False)
+        df = frame(conn, select(agency.c.id, agency.c.unit_id, agency.c.type_code, agency.c.name, agency_type.c.kind,
+                                agency_type.c.valid_from, agency_type.c.valid_to)
+                   .join(agency_type, agency_type.c.code == agency.c.type_code))
+    return df.set_index("id", drop=False)
 
 
 def subtree_ids(units: pd.DataFrame, unit_id: int) -> list[int]:
@@ -103,29 +114,39 @@ def subtree_ids(units: pd.DataFrame, unit_id: int) -> list[int]:
     return [unit_id]
 
 
-# --- batches --------------------------------------------------------------------------------
+# --- provenance -----------------------------------------------------------------------------
 
 
 def batches_frame(conn: Connection) -> pd.DataFrame:
-    return pd.DataFrame(
-        conn.execute(select(load_batch.c.id, load_batch.c.dataset, load_batch.c.file_name, load_batch.c.kind))
-        .mappings()
-        .all(),
-        columns=["id", "dataset", "file_name", "kind"],
-    ).set_index("id", drop=False)
+    df = frame(conn, select(load_batch.c.id, load_batch.c.dataset, load_batch.c.file_name, load_batch.c.kind,
+                            load_batch.c.status))
+    return df.set_index("id", drop=False)
 
 
-def _combine_provenance(df: pd.DataFrame, batches: pd.DataFrame) -> pd.DataFrame:
+def _provenance(df: pd.DataFrame, batches: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     df["dataset"] = df["batch_id"].map(batches["dataset"])
     df["source"] = df["batch_id"].map(batches["file_name"])
     return df
 
 
+def labels(values: pd.Series) -> str:
+    """'real', 'demo', or 'mixed' for a set of dataset labels."""
+    s = sorted(set(values.dropna()) - {""})
+    if len(s) == 1:
+        return s[0]
+    return "mixed" if s else ""
+
+
+def join_sources(values: pd.Series) -> str:
+    return "; ".join(sorted({x for v in values.dropna() for x in str(v).split("; ") if x}))
+
+
 def group_sum(df: pd.DataFrame, keys: list[str] | str, cols: list[str], extra: dict | None = None) -> pd.DataFrame:
     """Sum ``cols`` per group (all-unknown stays unknown) and combine dataset/source labels.
 
-    Vectorised: labels are joined in Python only for the few groups with several sources.
+    ``extra``: other columns with their pandas aggregation ("max", "size" ...). Vectorised:
+    labels are joined in Python only for the few groups with several sources.
     """
     g = df.groupby(keys, dropna=False, sort=False)
     out = g[cols].sum(min_count=1) if cols else g.size().to_frame("_n").drop(columns="_n")
@@ -139,226 +160,151 @@ def group_sum(df: pd.DataFrame, keys: list[str] | str, cols: list[str], extra: d
         multi = n[n > 1].index
         if len(multi):
             joined = df.set_index(keys).loc[multi, col].groupby(level=keys if isinstance(keys, list) else 0)
-            out.loc[multi, col] = joined.agg(_labels if col == "dataset" else _join_sources)
+            out.loc[multi, col] = joined.agg(labels if col == "dataset" else join_sources)
     return out.reset_index()
-
-
-def _join_sources(values: pd.Series) -> str:
-    return "; ".join(sorted({x for v in values.dropna() for x in str(v).split("; ") if x}))
-
-
-def _labels(values: pd.Series) -> str:
-    s = sorted(set(values.dropna()))
-    if len(s) == 1:
-        return s[0]
-    return "mixed" if s else ""
 
 
 # --- dossier figures per subject ------------------------------------------------------------
 
 
-def dossier_subjects(conn: Connection, per: Period, unit_ids: list[int] | None = None,
-                     exact_only: bool = False) -> pd.DataFrame:
-    """One row per subject: counts for ``per`` (exact row, or aggregated sub-periods)."""
-    ps, pe = per.start, per.end
-    d, p, b = dossier_stat, period, load_batch
-    exact = and_(p.c.start_date == ps, p.c.end_date == pe)
-    exact_i = case((exact, 1), else_=0).label("exact")
+def _periods_frame(conn: Connection) -> pd.DataFrame:
+    """All stored periods (a few hundred rows) with their length in days and in months."""
+    df = frame(conn, select(period.c.id, period.c.start_date, period.c.end_date, period.c.days))
+    df["months"] = [months_spanned(Period(s, e, "", "")) for s, e in zip(df["start_date"], df["end_date"],
+                                                                        strict=True)]
+    return df
+
+
+def _lookup(cand: pd.DataFrame, col: str) -> dict[int, int]:
+    return {int(i): int(v) for i, v in zip(cand["id"], cand[col], strict=True)}
+
+
+def _active_ids(batches: pd.DataFrame) -> list[int]:
+    return batches.index[batches["status"] == "active"].tolist() or [-1]
+
+
+def _scheme_filter(df: pd.DataFrame, units: pd.DataFrame | None, scheme: str | None) -> pd.DataFrame:
+    if scheme is None or units is None or df.empty:
+        return df
+    return df[df["unit_id"].map(units["scheme"]) == scheme]
+
+
+def _dossier_query(per: Period, cand: pd.DataFrame, unit_ids: list[int] | None):  # noqa: ANN202
+    """GROUP BY subject and batch over the stored periods ``cand`` inside ``per``. No joins:
+    periods are resolved beforehand (this is the query that meets a million rows), and the
+    caller keeps the active batches (an IN on batch_id makes SQLite scan the batch index)."""
+    d = dossier_stat
+    ids = cand["id"].tolist()
+    exact_ids = cand.loc[(cand["start_date"] == per.start) & (cand["end_date"] == per.end), "id"].tolist() or [-1]
+    first_ids = cand.loc[cand["start_date"] == per.start, "id"].tolist() or [-1]
+    last_ids = cand.loc[cand["end_date"] == per.end, "id"].tolist() or [-1]
+    exact = case((d.c.period_id.in_(exact_ids), 1), else_=0)
     q = (
         select(
-            d.c.unit_id, d.c.agency_id, d.c.scope, d.c.batch_id, exact_i,
+            d.c.unit_id, d.c.agency_id, d.c.scope, d.c.batch_id, exact.label("exact"),
             *[func.sum(d.c[c]).label(c) for c in FLOWS],
-            *[func.sum(case((p.c.start_date == ps, d.c[c]))).label(c) for c in STOCK_FIRST],
-            *[func.sum(case((p.c.end_date == pe, d.c[c]))).label(c) for c in STOCK_LAST],
-            *[func.sum(case((exact, d.c[c]))).label(c) for c in EXACT_ONLY],
+            *[func.sum(case((d.c.period_id.in_(first_ids), d.c[c]))).label(c) for c in STOCK_FIRST],
+            *[func.sum(case((d.c.period_id.in_(last_ids), d.c[c]))).label(c) for c in STOCK_LAST],
+            *[func.sum(case((d.c.period_id.in_(exact_ids), d.c[c]))).label(c) for c in EXACT_ONLY],
             func.count().label("n_rows"),
-            func.sum(p.c.days).label("days"),
+            func.sum(case(_lookup(cand, "days"), value=d.c.period_id)).label("days"),
+            func.sum(case(_lookup(cand, "months"), value=d.c.period_id)).label("months"),
         )
-        .join(p, p.c.id == d.c.period_id)
-        .join(b, b.c.id == d.c.batch_id)
-        .where(p.c.start_date >= ps, p.c.end_date <= pe, b.c.status == "active")
-        .group_by(d.c.unit_id, d.c.agency_id, d.c.scope, d.c.batch_id, exact_i)
+        .where(d.c.period_id.in_(ids))  # batches are filtered afterwards: an IN on batch_id
+        .group_by(d.c.unit_id, d.c.agency_id, d.c.scope, d.c.batch_id, exact)
     )
-    if unit_ids is not None:
-        q = q.where(d.c.unit_id.in_(unit_ids))
-    if exact_only:
-        q = q.where(exact)
-    df = frame(conn, q)
-    if df.empty:
-        return pd.DataFrame(columns=[*SUBJECT, *DOSSIER_COUNTS, "n_rows", "dataset", "source"])
-    df = _combine_provenance(df, batches_frame(conn))
-    # An aggregated figure needs sub-periods covering the whole period (no partial sums).
-    return _choose(df, (pe - ps).days + 1)
+    return q.where(d.c.unit_id.in_(unit_ids)) if unit_ids is not None else q
 
 
-def _choose(df: pd.DataFrame, period_days: int) -> pd.DataFrame:
-    """Per subject keep the best rows: real before demo, exact period before aggregated.
+def dossier_subjects(conn: Connection, periods: list[Period], unit_ids: list[int] | None = None,
+                     scheme: str | None = None, exact_only: bool = False, complete: bool = True,
+                     units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per subject and requested period (``pidx``): the dossier counts for the period.
 
-    Aggregated rows whose sub-periods do not cover the whole period are dropped.
+    ``scheme`` (with ``units``, the units frame) keeps subjects of that scheme only.
+    Columns: pidx, unit_id, agency_id, scope, the DOSSIER_COUNTS, n_rows (stored rows used),
+    days, months (calendar months covered), months_expected, exact, dataset, source.
     """
+    stored, batches = _periods_frame(conn), batches_frame(conn)
+    active = _active_ids(batches)
+    parts = []
+    for i, per in enumerate(periods):
+        inside = (stored["start_date"] >= per.start) & (stored["end_date"] <= per.end)
+        if exact_only:
+            inside &= (stored["start_date"] == per.start) & (stored["end_date"] == per.end)
+        if not inside.any():
+            continue
+        df = frame(conn, _dossier_query(per, stored[inside], unit_ids))
+        df = _scheme_filter(df[df["batch_id"].isin(active)], units, scheme)
+        if not df.empty:
+            parts.append(_numeric(df, [*DOSSIER_COUNTS, "n_rows", "days", "months"]).assign(pidx=i))
+    if not parts:
+        return pd.DataFrame(columns=[PIDX, *SUBJECT, *DOSSIER_COUNTS, "n_rows", "days", "months", "months_expected",
+                                     "exact", "dataset", "source"])
+    df = _provenance(pd.concat(parts, ignore_index=True), batches)
+    return _choose(df, periods, complete)
+
+
+def _choose(df: pd.DataFrame, periods: list[Period], complete: bool) -> pd.DataFrame:
+    """Per subject and period keep the best rows: real before demo, exact period before
+    aggregated; drop aggregates that do not cover the whole period unless ``complete`` is False."""
     df = df.copy()
-    df["days"] = pd.to_numeric(df["days"])
+    for c in ("days", "months", "exact"):
+        df[c] = pd.to_numeric(df[c])
     df["agency_id"] = df["agency_id"].astype("Int64")
     df["_rank"] = (df["dataset"] != "real").astype(int) * 2 + (1 - df["exact"].astype(int))
-    best = df.groupby(SUBJECT, dropna=False)["_rank"].transform("min")
+    best = df.groupby([PIDX, *SUBJECT], dropna=False)["_rank"].transform("min")
     df = df[df["_rank"] == best]
     counts = [c for c in DOSSIER_COUNTS if c in df]
     for c in counts:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
-    out = group_sum(df, SUBJECT, [*counts, "n_rows", "days"], {"exact": "max"})
-    out = out[(out["exact"] == 1) | (out["days"] == period_days)]
-    out.loc[out["exact"] == 0, list(EXACT_ONLY)] = np.nan
+    out = group_sum(df, [PIDX, *SUBJECT], [*counts, "n_rows", "days", "months"], {"exact": "max"})
+    expected_days = out[PIDX].map({i: (p.end - p.start).days + 1 for i, p in enumerate(periods)})
+    out["months_expected"] = out[PIDX].map({i: months_spanned(p) for i, p in enumerate(periods)})
+    if complete:
+        out = out[(out["exact"] == 1) | (out["days"] == expected_days)]
+        expected_days = expected_days[out.index]
+    agg = out["exact"] == 0
+    # received_total of an aggregate = carried over at the start + everything received since
+    new = out["received_new"].fillna(out["received_online"] + out["received_direct_postal"])
+    out.loc[agg, "received_total"] = (out["received_carried"] + new)[agg]
+    out.loc[agg & (out["days"] != expected_days), "received_total"] = np.nan  # partial: not a period total
     return out.reset_index(drop=True)
 
 
-def asof_subjects(conn: Connection, table, per: Period, unit_ids: list[int] | None = None,  # noqa: ANN001
-                  exact_only: bool = False) -> pd.DataFrame:
-    """As-of figures (procedure offer, counts): per subject the latest row ending inside ``per``."""
-    p, b = period, load_batch
+def asof_subjects(conn: Connection, table, periods: list[Period], unit_ids: list[int] | None = None,  # noqa: ANN001
+                  scheme: str | None = None, exact_only: bool = False,
+                  units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """As-of figures (procedure offer, counts): per subject and period the latest row ending
+    inside the period (a real row before a demo row). An offer is a snapshot at its end date;
+    a count (e.g. communes without dossiers over a span) must lie wholly inside the period."""
+    stored, batches = _periods_frame(conn), batches_frame(conn)
+    active = _active_ids(batches)
     extra = [table.c.measure, table.c.counted_level, table.c.value] if table is count_stat else [
         table.c[c] for c in OFFER_COUNTS
     ]
-    q = (
-        select(table.c.unit_id, table.c.agency_id, table.c.scope, table.c.batch_id, p.c.end_date, *extra)
-        .join(p, p.c.id == table.c.period_id)
-        .join(b, b.c.id == table.c.batch_id)
-        .where(p.c.end_date >= per.start, p.c.end_date <= per.end, b.c.status == "active")
-    )
-    if unit_ids is not None:
-        q = q.where(table.c.unit_id.in_(unit_ids))
-    if exact_only:
-        q = q.where(p.c.start_date == per.start, p.c.end_date == per.end)
-    df = frame(conn, q)
-    if df.empty:
-        return df
-    df = _combine_provenance(df, batches_frame(conn))
-    df["agency_id"] = df["agency_id"].astype("Int64")
-    keys = SUBJECT + (["measure", "counted_level"] if table is count_stat else [])
+    parts = []
+    for i, per in enumerate(periods):
+        inside = (stored["end_date"] >= per.start) & (stored["end_date"] <= per.end)
+        if table is count_stat:  # counts over a span (communes without dossiers) must lie inside
+            inside &= stored["start_date"] >= per.start
+        if exact_only:
+            inside &= (stored["start_date"] == per.start) & (stored["end_date"] == per.end)
+        if not inside.any():
+            continue
+        q = (select(table.c.unit_id, table.c.agency_id, table.c.scope, table.c.batch_id, table.c.period_id, *extra)
+             .where(table.c.period_id.in_(stored.loc[inside, "id"].tolist())))
+        if unit_ids is not None:
+            q = q.where(table.c.unit_id.in_(unit_ids))
+        df = frame(conn, q)
+        df = _scheme_filter(df[df["batch_id"].isin(active)], units, scheme)
+        if not df.empty:
+            parts.append(_numeric(df, ["value"] if table is count_stat else list(OFFER_COUNTS)).assign(pidx=i))
+    if not parts:
+        return pd.DataFrame()
+    df = _provenance(pd.concat(parts, ignore_index=True), batches)
+    df["end_date"] = df["period_id"].map(stored.set_index("id")["end_date"])
+    keys = [PIDX, *SUBJECT] + (["measure", "counted_level"] if table is count_stat else [])
     df["_real"] = (df["dataset"] == "real").astype(int)
-    df = df.sort_values(["_real", "end_date"]).groupby(keys, dropna=False, sort=False).tail(1)
-    return df.drop(columns=["_real", "batch_id"])
-
-
-# --- territorial roll-up --------------------------------------------------------------------
-
-
-def rollup(subjects: pd.DataFrame, units: pd.DataFrame, level: str, value_cols: list[str],
-           direct: bool = False) -> pd.DataFrame:
-    """Figures per unit of ``level`` (or per agency for level 'department').
-
-    ``value_cols`` are summed: stored counts and metric pair columns ("<metric>:num/den").
-    Where a source states a 'total' for the unit, its counts are used as a whole, and its
-    metric pairs win metric by metric over the roll-up of 'own' rows.
-    ``direct``: no roll-up, only subjects that are themselves units of ``level``.
-    Returns columns: key ('unit_id' or 'agency_id'), value columns, dataset, source.
-    """
-    if subjects.empty:
-        return pd.DataFrame(columns=["key", *value_cols, "dataset", "source"])
-    s = subjects.copy()
-    s["unit_level"] = s["unit_id"].map(units["level"])
-    if level == "department":
-        part = s[s["agency_id"].notna()].assign(key=lambda x: x["agency_id"].astype(int))
-        return _sum_by(part, value_cols)
-    anc = {"province": "province_id", "district": "district_id", "commune": "id"}[level]
-    s["key"] = s["unit_id"].map(units[anc])
-    own = s[(s["scope"] == "own") & s["key"].notna()]
-    if direct:
-        own = own[(own["unit_level"] == level) & own["agency_id"].isna()]
-    total = s[(s["scope"] == "total") & (s["unit_level"] == level) & s["agency_id"].isna()].assign(
-        key=lambda x: x["unit_id"]
-    )
-    own_sum = _sum_by(own, value_cols).set_index("key")
-    total_sum = _sum_by(total, value_cols).set_index("key")
-    if total_sum.empty:
-        return own_sum.reset_index()
-    if own_sum.empty:
-        return total_sum.reset_index()
-    pair_cols = [c for c in value_cols if ":" in c and c in total_sum]
-    count_cols = [c for c in value_cols if ":" not in c and c in total_sum]
-    out = total_sum.combine_first(own_sum)
-    stated = out.index.isin(total_sum.index)
-    out.loc[stated, count_cols] = total_sum[count_cols]
-    # a stated metric wins; else the roll-up of own rows (pairs stay whole: both or neither)
-    for num in [c for c in pair_cols if c.endswith(":num")]:
-        den = num[:-4] + ":den"
-        use_total = out.index.isin(total_sum.index[total_sum[num].notna()])
-        own_vals = own_sum.reindex(out.index)
-        out.loc[~use_total, num] = own_vals.loc[~use_total, num]
-        out.loc[~use_total, den] = own_vals.loc[~use_total, den]
-    both = out.index.isin(total_sum.index) & out.index.isin(own_sum.index)
-    for col in ("dataset", "source"):
-        out.loc[both, col] = [
-            _labels(pd.Series([a, b])) if col == "dataset" else "; ".join(sorted({a, b} - {""}))
-            for a, b in zip(total_sum.reindex(out.index[both])[col], own_sum.reindex(out.index[both])[col],
-                            strict=True)
-        ]
-    return out.reset_index()
-
-
-def _sum_by(df: pd.DataFrame, value_cols: list[str]) -> pd.DataFrame:
-    if df.empty:
-        return pd.DataFrame(columns=["key", *value_cols, "dataset", "source"])
-    df = df.copy()
-    df["key"] = df["key"].astype(int)
-    cols = [c for c in value_cols if c in df]
-    return group_sum(df, "key", cols)
-
-
-def counts_pivot(counts: pd.DataFrame) -> pd.DataFrame:
-    """count_stat rows -> one row per subject; agency measures counted at department level,
-    unit measures at commune level."""
-    if counts.empty:
-        return pd.DataFrame(columns=[*SUBJECT, *COUNT_MEASURES, "dataset", "source"])
-    wanted = counts[
-        (counts["measure"].str.startswith("agencies") & (counts["counted_level"] == "department"))
-        | (counts["measure"].str.startswith("units") & (counts["counted_level"] == "commune"))
-    ]
-    if wanted.empty:
-        return pd.DataFrame(columns=[*SUBJECT, *COUNT_MEASURES, "dataset", "source"])
-    piv = wanted.pivot_table(index=SUBJECT, columns="measure", values="value", aggfunc="sum", dropna=False)
-    piv = piv.reset_index()
-    prov = wanted.groupby(SUBJECT, dropna=False).agg(dataset=("dataset", _labels), source=("source", "first"))
-    return piv.merge(prov.reset_index(), on=SUBJECT, how="left")
-
-
-def zero_activity_from_communes(subjects: pd.DataFrame, units: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Fallback for zero_activity_share: among the communes under each unit that reported in
-    the period, how many received no online dossier."""
-    if subjects.empty or level in ("commune", "department"):
-        return pd.DataFrame(columns=["key", "units_total", "units_zero_activity"])
-    s = subjects[(subjects["scope"] == "own") & subjects["agency_id"].isna()].copy()
-    s = s[s["unit_id"].map(units["level"]) == "commune"]
-    if s.empty:
-        return pd.DataFrame(columns=["key", "units_total", "units_zero_activity"])
-    anc = {"province": "province_id", "district": "district_id"}[level]
-    s["key"] = s["unit_id"].map(units[anc])
-    s = s[s["key"].notna() & s["received_online"].notna()]
-    g = s.groupby("key").agg(
-        units_total=("unit_id", "size"), units_zero_activity=("received_online", lambda x: int((x == 0).sum()))
-    )
-    g = g.reset_index()
-    g["key"] = g["key"].astype(int)
-    return g
-
-
-def agreements_by_province(conn: Connection, per: Period, agencies: pd.DataFrame) -> pd.DataFrame:
-    """Fallback for bcci_agreement_share: agencies of each province valid in the period, and
-    those with a postal agreement signed by the period end."""
-    valid = agencies[
-        (agencies["valid_from"].isna() | (agencies["valid_from"] <= per.end))
-        & (agencies["valid_to"].isna() | (agencies["valid_to"] >= per.end))
-    ]
-    q = (
-        select(postal_agreement.c.agency_id)
-        .join(load_batch, load_batch.c.id == postal_agreement.c.batch_id)
-        .where(load_batch.c.status == "active", postal_agreement.c.agency_id.is_not(None),
-               postal_agreement.c.signed_on <= per.end)
-        .distinct()
-    )
-    signed = set(conn.execute(q).scalars())
-    if not signed:
-        return pd.DataFrame(columns=["key", "agencies_total", "agencies_with_agreement"])
-    valid = valid.assign(signed=valid["id"].isin(signed))
-    g = valid.groupby("unit_id").agg(agencies_total=("id", "size"), agencies_with_agreement=("signed", "sum"))
-    g = g[g["agencies_with_agreement"] > 0].reset_index().rename(columns={"unit_id": "key"})
-    return g
+    df = df.sort_values(["_real", "end_date", "batch_id"]).groupby(keys, dropna=False, sort=False).tail(1)
+    return df.drop(columns=["_real", "batch_id", "period_id"]).reset_index(drop=True)
