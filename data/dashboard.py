@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, exists, func, select
 
 from data.aggregate import PIDX, units_frame
-from data.figures import METRIC_COLS, PAIR_COLS, figures_multi, level_metrics_multi, long_metrics
+from data.figures import FLAG_COLS, METRIC_COLS, PAIR_COLS, figures_multi, level_metrics_multi, long_metrics
 from data.periods import Period, classify
 from data.schema import dossier_stat, load_batch, period, stated_value
 
@@ -79,7 +79,7 @@ def headline_metrics(engine: Engine, per: Period, scheme: str, unit_id: int | No
     fig = figures_multi(engine, [per], "province", scheme=scheme)
     if fig.empty:
         return pd.DataFrame(columns=METRIC_COLS)
-    pair_cols = [c for c in PAIR_COLS if c in fig]
+    pair_cols = [c for c in [*PAIR_COLS, *FLAG_COLS] if c in fig]
     total = fig[pair_cols].sum(min_count=1).to_frame().T
     total["months"], total["months_expected"] = fig["months"].max(), fig["months_expected"].max()
     total["subjects"] = fig["subjects"].sum(min_count=1)

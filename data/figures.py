@@ -46,6 +46,10 @@ from data.schema import (
 
 VALUE_COLS = [*DOSSIER_COUNTS, *OFFER_COUNTS, *COUNT_MEASURES]
 PAIR_COLS = [c for m in registry.METRICS for c in registry.pair_columns(m.id)]
+# Per metric, how many real and demo subjects stand behind its pair (summed like the pairs), so
+# each indicator carries its own provenance: a real stated figure in a unit whose other
+# indicators are demo is labelled real.
+FLAG_COLS = [f"{m.id}:{d}" for m in registry.METRICS for d in ("real", "demo")]
 INFO_COLS = ["months", "months_expected", "subjects"]
 KEYS = [PIDX, "key"]
 
@@ -96,8 +100,9 @@ def _combine(total: pd.DataFrame, rolled: pd.DataFrame, cols: list[str]) -> pd.D
         den = num[:-4] + ":den"
         use_total = out.index.isin(total.index[total[num].notna()])
         below = rolled.reindex(out.index)
-        out.loc[~use_total, num] = below.loc[~use_total, num]
-        out.loc[~use_total, den] = below.loc[~use_total, den]
+        for col in (num, den, num[:-4] + ":real", num[:-4] + ":demo"):
+            if col in out and col in below:
+                out.loc[~use_total, col] = below.loc[~use_total, col]
     both = out.index.isin(total.index) & out.index.isin(rolled.index)
     if both.any():
         t, r = total.reindex(out.index[both]), rolled.reindex(out.index[both])
@@ -226,7 +231,22 @@ def with_pairs(df: pd.DataFrame, source: str) -> pd.DataFrame:
         return df
     counts = [c for c in VALUE_COLS if c in df]
     num = df[counts].apply(pd.to_numeric, errors="coerce")
-    return pd.concat([df.reset_index(drop=True), registry.pairs(num, source).reset_index(drop=True)], axis=1)
+    p = registry.pairs(num, source)
+    flags = provenance_flags(p, df["dataset"])
+    return pd.concat([df.reset_index(drop=True), p.reset_index(drop=True), flags.reset_index(drop=True)], axis=1)
+
+
+def provenance_flags(pairs: pd.DataFrame, dataset: pd.Series) -> pd.DataFrame:
+    """'<metric>:real' / '<metric>:demo': 1 where the row gives the metric's pair and is real
+    (resp. demo), else 0. A 'mixed' row counts as both."""
+    ds = dataset.reindex(pairs.index).fillna("").astype(str)
+    out = {}
+    for num in [c for c in pairs.columns if c.endswith(":num")]:
+        known = pairs[num].notna()
+        mid = num[:-4]
+        out[f"{mid}:real"] = (known & ds.isin(["real", "mixed"])).astype(float)
+        out[f"{mid}:demo"] = (known & ds.isin(["demo", "mixed"])).astype(float)
+    return pd.DataFrame(out, index=pairs.index)
 
 
 def _pair_cols(df: pd.DataFrame) -> list[str]:
@@ -249,8 +269,13 @@ def _merge(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def _fill(out: pd.DataFrame, extra: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame:
-    """Fill unknown ``cols`` from a computed fallback (never overrides a stated count)."""
+def _fill(out: pd.DataFrame, extra: pd.DataFrame | None, cols: list[str], tag: str) -> pd.DataFrame:
+    """Fill unknown ``cols`` from a computed fallback (never overrides a stated count).
+    ``tag``: the column that records the dataset behind ``cols`` (stated or computed)."""
+    if tag not in out:
+        out[tag] = None
+    first = pd.to_numeric(out[cols[0]], errors="coerce") if cols[0] in out else pd.Series(float("nan"), out.index)
+    out[tag] = out[tag].where(out[tag].notna(), out["dataset"].where(first.notna()) if "dataset" in out else None)
     if extra is None or extra.empty:
         return out
     for c in cols:
@@ -261,6 +286,7 @@ def _fill(out: pd.DataFrame, extra: pd.DataFrame | None, cols: list[str]) -> pd.
     for c in cols:
         merged[c] = pd.to_numeric(merged[c], errors="coerce").fillna(pd.to_numeric(merged[f"{c}_calc"]))
     if used.any():
+        merged.loc[used, tag] = merged.loc[used, "dataset_calc"]
         for col in ("dataset", "source"):
             merged.loc[used, col] = combine_labels(merged.loc[used, col], merged.loc[used, f"{col}_calc"], col)
     return merged.drop(columns=[f"{c}_calc" for c in [*cols, "dataset", "source"]])
@@ -298,16 +324,26 @@ def figures_multi(engine: Engine, periods: list[Period], level: str, within: int
         else:
             direct = counts[counts["agency_id"].isna() & (counts["unit_id"].map(units["level"]) == level)]
             direct = direct.assign(key=direct["unit_id"])
+        for tag, col in (("_units_ds", "units_total"), ("_agencies_ds", "agencies_total")):
+            stated = pd.to_numeric(direct[col], errors="coerce") if col in direct else None
+            direct[tag] = direct["dataset"].where(stated.notna()) if stated is not None else None
         parts.append(direct.drop(columns=SUBJECT))
     out = _merge(parts)
-    if not stored_only:
-        out = _fill(out, zero_activity_from_communes(subj, units, level), ["units_total", "units_zero_activity"])
-    out = _fill(out, agreements, ["agencies_total", "agencies_with_agreement"])
+    if out.empty:
+        return describe(engine, out, level, within, scheme)
+    zero = zero_activity_from_communes(subj, units, level) if not stored_only else None
+    out = _fill(out, zero, ["units_total", "units_zero_activity"], "_units_ds")
+    out = _fill(out, agreements, ["agencies_total", "agencies_with_agreement"], "_agencies_ds")
     for c in COUNT_MEASURES:
         if c not in out:
             out[c] = float("nan")
     counted = registry.pairs(out[list(COUNT_MEASURES)].apply(pd.to_numeric, errors="coerce"), "count")
-    out = pd.concat([out.drop(columns=[c for c in counted if c in out]), counted], axis=1)
+    tags = {m.id: "_units_ds" if m.numerator.startswith("units") else "_agencies_ds"
+            for m in registry.METRICS if m.source == "count"}
+    count_flags = pd.concat([provenance_flags(counted[[f"{mid}:num"]], out[tag]) for mid, tag in tags.items()],
+                            axis=1)
+    out = pd.concat([out.drop(columns=[c for c in [*counted, *count_flags, *tags.values()] if c in out]),
+                     counted, count_flags], axis=1)
     for col in ("dataset", "source"):
         out[col] = out[col].fillna("") if col in out else ""
     return describe(engine, out, level, within, scheme)
@@ -320,7 +356,8 @@ def describe(engine: Engine, out: pd.DataFrame, level: str, within: int | None, 
     '<agency name> (<province name>)'.
     """
     units = units_frame(engine)
-    cols = [*KEYS, "level", "scheme", "code", "name", *VALUE_COLS, *PAIR_COLS, *INFO_COLS, "dataset", "source"]
+    cols = [*KEYS, "level", "scheme", "code", "name", *VALUE_COLS, *PAIR_COLS, *FLAG_COLS, *INFO_COLS, "dataset",
+            "source"]
     if out.empty:
         return pd.DataFrame(columns=cols)
     out = out.copy()
@@ -345,7 +382,7 @@ def describe(engine: Engine, out: pd.DataFrame, level: str, within: int | None, 
     if scheme is not None:
         out = out[out["scheme"] == scheme]
     out["level"] = level
-    for c in [*VALUE_COLS, *PAIR_COLS, *INFO_COLS]:
+    for c in [*VALUE_COLS, *PAIR_COLS, *FLAG_COLS, *INFO_COLS]:
         out[c] = pd.to_numeric(out[c], errors="coerce") if c in out else float("nan")
     out[PIDX] = out[PIDX].astype(int)
     return out[cols].reset_index(drop=True)
@@ -370,6 +407,7 @@ def long_metrics(fig: pd.DataFrame, periods: list[Period], metric_ids: list[str]
     long = registry.from_pairs(fig, [*METRIC_KEY_COLS, PIDX, *INFO_COLS], metric_ids)
     if long.empty:
         return pd.DataFrame(columns=METRIC_COLS)
+    long = _metric_provenance(long, fig)
     asof = ~long["metric"].map(lambda m: registry.get(m).source == "dossier")
     long.loc[asof, INFO_COLS] = float("nan")
     long["coverage"] = long["months"] / long["months_expected"]
@@ -385,3 +423,38 @@ def level_metrics_multi(engine: Engine, periods: list[Period], level: str, withi
     """Indicators per unit of ``level`` for several periods in one pass (see ``figures_multi``)."""
     fig = figures_multi(engine, periods, level, within, scheme, stored_only=stored_only, complete=complete)
     return long_metrics(fig, periods, metric_ids)
+
+
+def _metric_provenance(long: pd.DataFrame, fig: pd.DataFrame) -> pd.DataFrame:
+    """Dataset and sources of each indicator on its own (not of the unit's row as a whole):
+    'real' when only real subjects stand behind its pair, 'demo' when only demo ones, else
+    'mixed'; the sources are narrowed to the real (or demo) files accordingly. Rows without
+    flags (e.g. summed after the fact) keep the row's labels."""
+    flags = [c for c in FLAG_COLS if c in fig]
+    if not flags:
+        return long
+    parts = []
+    for num in [c for c in fig.columns if c.endswith(":num")]:
+        mid = num[:-4]
+        if f"{mid}:real" not in fig:
+            continue
+        parts.append(pd.DataFrame({PIDX: fig[PIDX].values, "key": fig["key"].values, "metric": mid,
+                                   "_real": fig[f"{mid}:real"].values, "_demo": fig[f"{mid}:demo"].values}))
+    f = pd.concat(parts, ignore_index=True)
+    long = long.merge(f, on=[PIDX, "key", "metric"], how="left")
+    real, demo = long["_real"].fillna(0) > 0, long["_demo"].fillna(0) > 0
+    known = real | demo
+    long.loc[known, "dataset"] = "mixed"
+    long.loc[real & ~demo, "dataset"] = "real"
+    long.loc[demo & ~real, "dataset"] = "demo"
+    for label, keep in (("real", real & ~demo), ("demo", demo & ~real)):
+        if keep.any():
+            long.loc[keep, "source"] = long.loc[keep, "source"].map(lambda s, lab=label: _narrow(s, lab))
+    return long.drop(columns=["_real", "_demo"])
+
+
+def _narrow(sources: object, dataset: str) -> str:
+    """Keep the demo files ('demo:…') or the real ones from a '; '-joined source list."""
+    items = [x for x in str(sources or "").split("; ") if x]
+    kept = [x for x in items if x.startswith("demo:") == (dataset == "demo")]
+    return "; ".join(kept or items)

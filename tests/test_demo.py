@@ -142,3 +142,33 @@ def test_department_comparison_and_unit_trend(lai_chau: Engine) -> None:
                                  [P.year_period(y) for y in (2019, 2021, 2023)])
     values = trend.sort_values("period_start")["value"].tolist()
     assert len(values) == 3 and values[0] < values[1] < values[2]  # online filing grows
+
+
+@pytest.fixture(scope="module")
+def dien_bien_mixed(template_db, tmp_path_factory) -> Engine:  # noqa: ANN001
+    """Real seed figures and demo data for Điện Biên in the same unit and period."""
+    import shutil
+
+    from etl.cli import main
+
+    path = tmp_path_factory.mktemp("mixed") / "mixed.sqlite"
+    shutil.copy(template_db, path)
+    assert main(["seed", "--db", f"sqlite:///{path}"]) == 0
+    engine = get_engine(f"sqlite:///{path}")
+    assert run_demo(engine, provinces="11", until="2020-12") == 0
+    return engine
+
+
+def test_each_indicator_carries_its_own_provenance(dien_bien_mixed: Engine) -> None:
+    """Q1/2020 of Điện Biên: the procedure counts (329/2.114) and the communes without dossiers
+    (66/129) are real stated figures; the dossier shares are demo. Each indicator says which."""
+    prov = queries.find_unit(dien_bien_mixed, "legacy", "11")
+    df = queries.headline_metrics(dien_bien_mixed, P.quarter(2020, 1), "legacy", int(prov["id"])).set_index("metric")
+    offer, zero, postal = df.loc["online_offer_share"], df.loc["zero_activity_share"], df.loc["postal_intake_share"]
+    assert (offer["numerator"], offer["denominator"], offer["dataset"]) == (329, 2114, "real")
+    assert offer["source"] == "seed_figures.csv"
+    assert (zero["numerator"], zero["denominator"], zero["dataset"]) == (66, 129, "real")
+    assert postal["dataset"] == "demo" and postal["source"].startswith("demo:")
+    # a month without stated figures: every indicator is demo
+    feb = queries.headline_metrics(dien_bien_mixed, P.month(2020, 3), "legacy", int(prov["id"]))
+    assert set(feb["dataset"]) == {"demo"}
