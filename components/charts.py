@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from components.lights import light_style
 from data import metrics
 from data.text import format_percent
 
@@ -60,8 +61,9 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
         if part.empty:
             continue
         m = metrics.get(mid)
-        text = [f"{format_percent(v)} ({_n(n)}/{_n(d)})" for v, n, d in
-                zip(part["value"], part["numerator"], part["denominator"], strict=True)]
+        text = [f"{format_percent(v)} ({_n(n)}/{_n(d)})<br>{provenance_text(ds, src)}" for v, n, d, ds, src in
+                zip(part["value"], part["numerator"], part["denominator"], _col(part, "dataset"),
+                    _col(part, "source"), strict=True)]
         fig.add_trace(go.Scatter(
             x=[_period_label(p, freq) for p in part["period_start"]],
             y=part["value"], mode="lines+markers", name=(labels or {}).get(mid, m.label_vi),
@@ -93,12 +95,13 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.F
     if top:
         part = part.head(top)
     part = part.iloc[::-1]
-    light = {"green": "#198754", "amber": "#ffc107", "red": "#dc3545", None: "#adb5bd"}
     fig = go.Figure(go.Bar(
         x=part["value"], y=part["name"], orientation="h",
-        marker_color=[light[m.light(v)] for v in part["value"]],
+        marker_color=[light_style(m.light(v)).color for v in part["value"]],
         text=[format_percent(v) for v in part["value"]], textposition="auto",
-        customdata=[f"{_n(n)}/{_n(d)}" for n, d in zip(part["numerator"], part["denominator"], strict=True)],
+        customdata=[f"{_n(n)}/{_n(d)}<br>{provenance_text(ds, src)}" for n, d, ds, src in
+                    zip(part["numerator"], part["denominator"], _col(part, "dataset"), _col(part, "source"),
+                        strict=True)],
         hovertemplate="%{y}<br>%{text} (%{customdata})<extra></extra>",
     ))
     fig.update_xaxes(tickformat=".0%")
@@ -107,3 +110,18 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.F
 
 def _n(x: float) -> str:
     return f"{round(x):,}".replace(",", ".")
+
+
+def provenance_text(dataset: object, source: object) -> str:
+    """Hover line saying where a figure comes from: the real files or documents, or that it is
+    sample data."""
+    if dataset == "real":
+        return f"Nguồn: {source}" if source else "Số liệu thật"
+    if dataset == "mixed":
+        real = "; ".join(x for x in str(source or "").split("; ") if x and not x.startswith("demo:"))
+        return f"Một phần dữ liệu minh họa; nguồn thật: {real}" if real else "Một phần dữ liệu minh họa"
+    return "Dữ liệu minh họa"
+
+
+def _col(df: pd.DataFrame, name: str) -> list:
+    return df[name].tolist() if name in df else [None] * len(df)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from components.lights import light_style
 from components.tables import demo_badge
 from data import metrics
 from data.text import format_int, format_percent
-
-LIGHT_CLASS = {"green": "success", "amber": "warning", "red": "danger"}
-LIGHT_TEXT = {"green": "Đạt", "amber": "Cần cố gắng", "red": "Yếu"}
 
 
 def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target: float | None,
@@ -31,7 +29,8 @@ def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target
         delta = html.Span(f"{arrow} {abs(diff):.1f} điểm %".replace(".", ","),
                           className="text-success" if better else "text-danger",
                           title=f"So với {compare_label}: {format_percent(previous['value'])}")
-    badge = dbc.Badge(LIGHT_TEXT[light], color=LIGHT_CLASS[light],
+    style = light_style(light)
+    badge = dbc.Badge(style.label, color=style.bootstrap,
                       className="ms-1 align-self-start text-nowrap") if light else None
     body = [
         html.Div([m.label_vi, badge], className="small text-muted d-flex justify-content-between gap-1"),
@@ -49,7 +48,7 @@ def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target
     elif current.get("source"):
         body.append(html.Div(f"Nguồn: {current['source']}", className="small text-muted mt-1",
                              title=current["source"]))
-    return dbc.Card(dbc.CardBody(body), className=f"h-100 kpi-card border-{LIGHT_CLASS.get(light, 'light')}")
+    return dbc.Card(dbc.CardBody(body), className=f"h-100 kpi-card border-{style.bootstrap}")
 
 
 def _caption(m: metrics.Metric) -> str:

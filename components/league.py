@@ -7,11 +7,10 @@ import plotly.graph_objects as go
 from dash import dash_table
 
 from components.charts import base_layout, empty_figure
+from components.lights import LIGHTS, light_style
 from data import metrics
 from data.text import format_int, format_percent
 
-LIGHT_ICON = {"green": "Đạt", "amber": "Gần đạt", "red": "Yếu", None: "–"}
-LIGHT_STYLE = {"Đạt": "#d1e7dd", "Gần đạt": "#fff3cd", "Yếu": "#f8d7da"}
 FONT = "'Be Vietnam Pro', system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
 
 
@@ -31,7 +30,7 @@ def league_frame(cur: pd.DataFrame, prev: pd.DataFrame, metric_id: str, target: 
     part["trend"] = [("–" if pd.isna(d) else ("▲" if d > 0 else "▼" if d < 0 else "■")
                       + f" {abs(d):.1f}".replace(".", ",") + (" ✓" if b else " ✗")) for d, b in zip(diff, better,
                                                                                                    strict=True)]
-    part["light"] = [LIGHT_ICON[m.light(v, target)] for v in part["value"]]
+    part["light"] = [light_style(m.light(v, target)).label for v in part["value"]]
     part["pct"] = part["value"] * 100
     part["counts"] = [f"{format_int(n)}/{format_int(d)}" for n, d in zip(part["numerator"], part["denominator"],
                                                                        strict=True)]
@@ -59,7 +58,8 @@ def league_table(df: pd.DataFrame, table_id: str = "league") -> dash_table.DataT
         style_cell={"fontFamily": FONT, "padding": "6px", "textAlign": "left", "fontSize": "15px"},
         style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "right"} for c in ("rank", "pct", "counts")],
         style_data_conditional=[{"if": {"filter_query": f'{{light}} = "{k}"', "column_id": "light"},
-                                 "backgroundColor": v} for k, v in LIGHT_STYLE.items()],
+                                 "backgroundColor": s.background} for k, s in
+                                ((s.label, s) for s in LIGHTS.values() if s.background)],
         style_header={"fontWeight": "bold"}, cell_selectable=True,
     )
 

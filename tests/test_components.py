@@ -1,0 +1,51 @@
+"""UI building blocks on hand-made frames: provenance on hover, one traffic-light vocabulary."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.io as pio
+
+from components import charts
+from components.kpi import kpi_card
+from components.league import league_frame
+from components.lights import LIGHTS
+
+
+def _rows() -> pd.DataFrame:
+    return pd.DataFrame({
+        "key": [1, 2], "code": ["094", "096"], "name": ["Thành phố Điện Biên Phủ", "Huyện Mường Nhé"],
+        "metric": ["overdue_rate"] * 2, "numerator": [2037, 5], "denominator": [2486, 100],
+        "value": [2037 / 2486, 0.05], "dataset": ["real", "demo"],
+        "source": ["Báo Điện Biên Phủ 24/02/2020", "demo:11"],
+    })
+
+
+def test_bar_hover_names_the_source_of_real_figures_and_labels_demo() -> None:
+    fig = charts.bar_figure(_rows(), "overdue_rate")
+    hover = dict(zip(fig.data[0].y, fig.data[0].customdata, strict=True))
+    assert hover["Thành phố Điện Biên Phủ"] == "2.037/2.486<br>Nguồn: Báo Điện Biên Phủ 24/02/2020"
+    assert hover["Huyện Mường Nhé"].endswith("Dữ liệu minh họa")
+    assert "81,94 %" in fig.data[0].text
+
+
+def test_trend_hover_carries_provenance() -> None:
+    df = pd.DataFrame({"period_start": pd.to_datetime(["2024-01-01", "2024-04-01"]).date,
+                       "metric": ["online_intake_share"] * 2, "numerator": [1, 2], "denominator": [10, 10],
+                       "value": [0.1, 0.2], "dataset": ["demo", "mixed"], "source": ["demo:x", "demo:x; a.xlsx"]})
+    fig = charts.trend_figure(df, ["online_intake_share"])
+    assert fig.data[0].customdata[0].endswith("Dữ liệu minh họa")
+    assert fig.data[0].customdata[1].endswith("Một phần dữ liệu minh họa; nguồn thật: a.xlsx")
+    assert json.loads(pio.to_json(fig))["layout"]["separators"] == ",."
+
+
+def test_kpi_card_and_league_table_use_the_same_light_words() -> None:
+    rows = _rows()
+    league = league_frame(rows, pd.DataFrame(), "overdue_rate", None)
+    card = kpi_card("overdue_rate", {"value": 2037 / 2486, "numerator": 2037, "denominator": 2486,
+                                     "dataset": "real", "source": "x"}, None, None, "kỳ trước")
+    words = {s.label for s in LIGHTS.values()}
+    card_text = json.dumps(card.to_plotly_json(), default=str, ensure_ascii=False)
+    row = league[league["code"] == "094"].iloc[0]
+    assert row["light"] in words and row["light"] in card_text
