@@ -49,12 +49,47 @@ def _navbar() -> dbc.Navbar:
 
 
 def _warm_cache(engine) -> None:  # noqa: ANN001
-    """Build the monthly roll-up table in the background so the first page view is quick."""
+    """In the background: build the monthly roll-up, then render every page's default view once,
+    so that the first visitor finds the cache warm (results are keyed by the data version)."""
+    import logging
     import threading
 
     from data import rollups
 
-    threading.Thread(target=rollups.monthly_pairs, args=(engine,), daemon=True).start()
+    def warm() -> None:
+        rollups.monthly_pairs(engine)
+        for page in sorted(page_registry.values(), key=lambda p: p.get("order", 50)):
+            try:
+                page["layout"]() if callable(page["layout"]) else None
+            except Exception:  # a warm-up failure must never stop the app; the page shows it itself
+                logging.getLogger(__name__).exception("warm-up of %s failed", page["path"])
+
+    threading.Thread(target=warm, daemon=True).start()
+
+
+def _geo_routes(app: Dash) -> None:
+    """Province boundaries as static JSON keyed by official codes (the map loads them by URL, so
+    half a megabyte of geometry is not resent with every callback; the browser caches it)."""
+    import json
+
+    from flask import Response
+
+    from data import geo
+    from data.aggregate import units_frame
+
+    cache: dict[str, bytes] = {}
+
+    @app.server.route("/geo/provinces-<scheme>.geojson")
+    def provinces(scheme: str) -> Response:
+        if scheme not in geo.FILES:
+            return Response("Không có ranh giới cho hệ đơn vị này.", status=404, mimetype="text/plain")
+        if scheme not in cache:
+            units = units_frame(get_engine(default_url()))
+            prov = units[(units["scheme"] == scheme) & (units["level"] == "province")]
+            cache[scheme] = json.dumps(geo.provinces_geojson(prov, scheme)[0], ensure_ascii=False).encode()
+        resp = Response(cache[scheme], mimetype="application/geo+json")
+        resp.headers["Cache-Control"] = "public, max-age=86400"
+        return resp
 
 
 def create_app() -> Dash:
@@ -62,7 +97,6 @@ def create_app() -> Dash:
 
     engine = get_engine(default_url())
     ensure_database(engine)
-    _warm_cache(engine)
     app = Dash(
         __name__,
         use_pages=True,
@@ -75,6 +109,8 @@ def create_app() -> Dash:
     )
     import pages._search  # noqa: F401  (the unit search callback shared by every page)
 
+    _geo_routes(app)
+    _warm_cache(engine)
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
     app.layout = html.Div(
         [dcc.Location(id="url", refresh="callback-nav"), _navbar(), dbc.Container(page_container, fluid=True, className="pb-4")],

@@ -69,3 +69,14 @@ def kpi_inputs(df, metric_id: str) -> dict | None:  # noqa: ANN001
 def target_value(metric_id: str, per) -> float | None:  # noqa: ANN001
     t = metrics.get(metric_id).target_on(per.end)
     return t.value if t else None
+
+
+def kpi_row(cur, old, kpis: list[str], per, compare: str, xl: int = 4) -> dbc.Row:  # noqa: ANN001
+    """KPI cards of one unit and period against the comparison period (frames by metric)."""
+    from components.state import COMPARE
+
+    cur = cur.set_index("metric") if "metric" in cur else cur
+    old = old.set_index("metric") if old is not None and "metric" in old else old
+    cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_value(m, per), COMPARE[compare]),
+                     xs=12, sm=6, xl=xl, className="mb-3") for m in kpis]
+    return dbc.Row(cards, className="g-3")

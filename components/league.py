@@ -64,7 +64,7 @@ def league_table(df: pd.DataFrame, table_id: str = "league") -> dash_table.DataT
     )
 
 
-def province_map(geojson: dict, df: pd.DataFrame, metric_id: str, attribution: str,
+def province_map(geojson: dict | str, df: pd.DataFrame, metric_id: str, attribution: str,
                  selected: str | None = None) -> go.Figure:
     """Choropleth of provinces from our own GeoJSON; no base map is fetched from anywhere."""
     m = metrics.get(metric_id)

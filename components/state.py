@@ -153,3 +153,14 @@ def resolve_view(params: dict[str, str], data_range: tuple[date, date]) -> tuple
         first = max(first, SCHEME_START)
     per = resolve_period(state.period, first, last)
     return state, per, comparison_period(per, state.compare)
+
+
+def scheme_range(data_range: tuple[date, date], scheme: str) -> tuple[date, date]:
+    """The part of the data range a scheme covers: before 1/7/2025 for 'legacy', from it for
+    '2025', all of it for 'today' (old figures on today's units, then today's figures)."""
+    first, last = data_range
+    if scheme == "legacy":
+        return first, min(last, date(2025, 6, 30))
+    if scheme == "2025":
+        return max(first, SCHEME_START), last
+    return first, last

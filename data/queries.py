@@ -24,6 +24,7 @@ from sqlalchemy import Engine, case, func, select
 from data import metrics as metric_registry
 from data.aggregate import PIDX, group_sum, subtree_ids, units_frame
 from data.figures import (
+    FLAG_COLS,
     INFO_COLS,
     METRIC_COLS,
     METRIC_KEY_COLS,
@@ -118,24 +119,30 @@ def agency_comparison(engine: Engine, province_id: int, period: Period,
 
 
 def as_today(engine: Engine, period: Period, metric_ids: list[str] | None = None,
-             level: str = "province") -> pd.DataFrame:
+             level: str = "province", within: int | None = None) -> pd.DataFrame:
     """Legacy-scheme figures of ``period`` shown on today's (2025) units through unit_lineage.
 
     level 'province': each old province goes to its new province. Level 'commune': each old
     commune goes to its default new commune (split communes are not apportioned: the lineage
     gives no shares), and the island districts without communes go to their special zone
     (lineage level 'district'). Numerator/denominator pairs are summed per new unit. A period
-    that starts on or after 01/07/2025 is shown as stored in the 2025 scheme.
+    that starts on or after 01/07/2025 is shown as stored in the 2025 scheme. ``within``: a
+    2025 province; only it (level 'province') or its communes (level 'commune') are computed.
     """
     if period.start >= SCHEME_CHANGE:
-        return level_metrics(engine, period, level, scheme="2025", metric_ids=metric_ids)
-    old = figures(engine, period, level, scheme="legacy")
-    with engine.connect() as conn:
-        lin = pd.DataFrame(conn.execute(
-            select(unit_lineage.c.old_unit_id, unit_lineage.c.new_unit_id, unit_lineage.c.level)
-            .where(unit_lineage.c.is_default.is_(True))).all(), columns=["old", "new", "level"])
+        return level_metrics(engine, period, level, within=within, scheme="2025", metric_ids=metric_ids)
+    lin = _lineage(engine)
+    if within is None:
+        old = figures(engine, period, level, scheme="legacy")
+    else:  # only the old provinces that went into this new province
+        olds = lin.loc[(lin["level"] == "province") & (lin["new"] == within), "old"].tolist()
+        parts = [figures(engine, period, level, within=int(o)) for o in olds]
+        parts = [p for p in parts if not p.empty]
+        old = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if level == "commune":
         islands = lin[lin["level"] == "district"]
+        if within is not None:
+            islands = islands[islands["new"].map(units_frame(engine)["parent_id"]) == within]
         extra = [figures(engine, period, "district", within=int(d)) for d in islands["old"]]
         extra = [e[e["key"] == d] for e, d in zip(extra, islands["old"], strict=True) if not e.empty]
         old = pd.concat([f for f in [old, *extra] if not f.empty], ignore_index=True) if extra else old
@@ -144,11 +151,25 @@ def as_today(engine: Engine, period: Period, metric_ids: list[str] | None = None
     mapping = lin[lin["level"].isin([level, "district"] if level == "commune" else [level])]
     old["new_key"] = old["key"].map(mapping.drop_duplicates("old").set_index("old")["new"])
     old = old[old["new_key"].notna()]
-    cols = [c for c in [*VALUE_COLS, *PAIR_COLS, "subjects"] if c in old]
+    cols = [c for c in [*VALUE_COLS, *PAIR_COLS, *FLAG_COLS, "subjects"] if c in old]
     new = group_sum(old, "new_key", cols, {"months": "max", "months_expected": "max"}).rename(
         columns={"new_key": "key"})
     new[PIDX] = 0
-    return long_metrics(describe(engine, new, level, None, "2025"), [period], metric_ids)
+    return long_metrics(describe(engine, new, level, within, "2025"), [period], metric_ids)
+
+
+def _lineage(engine: Engine) -> pd.DataFrame:
+    """Default lineage rows: old unit id, new unit id, level."""
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(
+            select(unit_lineage.c.old_unit_id, unit_lineage.c.new_unit_id, unit_lineage.c.level)
+            .where(unit_lineage.c.is_default.is_(True))).all(), columns=["old", "new", "level"])
+
+
+def old_provinces(engine: Engine, new_province_id: int) -> list[int]:
+    """The legacy provinces merged into a 2025 province (through the lineage)."""
+    lin = _lineage(engine)
+    return sorted(int(o) for o in lin.loc[(lin["level"] == "province") & (lin["new"] == new_province_id), "old"])
 
 
 # --- periods, batches, findings -------------------------------------------------------------
@@ -231,12 +252,33 @@ def metrics_table(engine: Engine, unit: str | None = None, level: str | None = N
 
 # Dashboard helpers live in data.dashboard; re-exported here because pages call queries.*.
 from data.dashboard import (  # noqa: E402
+    child_level,
     data_range,
     find_unit,
     has_demo_data,
     headline_metrics,
+    heat_frame,
+    heat_periods,
+    real_coverage,
+    reporting_completeness,
     stated_vs_computed,
     unit_options,
+    view_metrics,
+    view_trend,
 )
 
-__all__ += ["data_range", "find_unit", "has_demo_data", "headline_metrics", "stated_vs_computed", "unit_options"]
+__all__ += [
+    "child_level",
+    "data_range",
+    "find_unit",
+    "has_demo_data",
+    "headline_metrics",
+    "heat_frame",
+    "heat_periods",
+    "real_coverage",
+    "reporting_completeness",
+    "stated_vs_computed",
+    "unit_options",
+    "view_metrics",
+    "view_trend",
+]

@@ -49,29 +49,55 @@ def monthly_pairs(engine: Engine) -> pd.DataFrame:
     return full.groupby(group, dropna=False, sort=True).sum(min_count=1).reset_index()
 
 
-def trend(engine: Engine, scheme: str, province_id: int | None = None, district_id: int | None = None,
+def trend(engine: Engine, scheme: str, province_id: int | list[int] | None = None, district_id: int | None = None,
           freq: str = "quarter", metric_ids: list[str] | None = None) -> pd.DataFrame:
-    """Long frame (period_start, period_end, metric, numerator, denominator, value, dataset) of a
-    province, a district or the whole country (both None), by month / quarter / year."""
+    """Long frame (period_start, metric, numerator, denominator, value, dataset) of a province
+    (or several provinces together: the old provinces of a merged one), a district or the whole
+    country (both None), by month / quarter / year."""
+    return _summed(engine, scheme, province_id, district_id, freq, metric_ids, by=None)
+
+
+def by_unit(engine: Engine, scheme: str, level: str, province_id: int | None = None, freq: str = "quarter",
+            metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Like ``trend`` with one series per province (``level='province'``) or per district of a
+    province (``level='district'``): the extra column ``key`` is the unit id."""
+    col = {"province": "province_id", "district": "district_id"}[level]
+    out = _summed(engine, scheme, province_id, None, freq, metric_ids, by=col)
+    return out.rename(columns={col: "key"})
+
+
+def _summed(engine: Engine, scheme: str, province_id: int | list[int] | None, district_id: int | None, freq: str,
+            metric_ids: list[str] | None, by: str | None) -> pd.DataFrame:
     df = monthly_pairs(engine)
+    empty = pd.DataFrame(columns=[*([by] if by else []), "period_start", "metric", "numerator", "denominator",
+                                  "value", "dataset"])
     if df.empty:
-        return pd.DataFrame(columns=["period_start", "metric", "numerator", "denominator", "value", "dataset"])
+        return empty
     df = df[df["scheme"] == scheme]
-    if province_id is not None:
+    if isinstance(province_id, list):
+        df = df[df["province_id"].isin(province_id)]
+    elif province_id is not None:
         df = df[df["province_id"] == province_id]
     if district_id is not None:
         df = df[df["district_id"] == district_id]
+    if by is not None:
+        df = df[df[by].notna()]
+    if df.empty:
+        return empty
     month = pd.to_datetime(df["month"])
     start = {"month": month, "quarter": month.dt.to_period("Q").dt.start_time,
              "year": month.dt.to_period("Y").dt.start_time}[freq]
     pair_cols = [c for c in df.columns if ":" in c]
-    g = df.assign(period_start=start.values).groupby("period_start")
+    keys = [by, "period_start"] if by else ["period_start"]
+    g = df.assign(period_start=start.values).groupby(keys)
     summed = g[pair_cols].sum(min_count=1)
     n_months = g["month"].nunique()
     summed["dataset"] = g["dataset"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "mixed")
     expected = {"month": 1, "quarter": 3, "year": 12}[freq]
     summed = summed[n_months == expected].reset_index()  # complete periods only
     summed["dataset"] = summed["dataset"].astype(str)
-    long = metrics.from_pairs(summed, ["period_start", "dataset"], metric_ids)
+    long = metrics.from_pairs(summed, [*keys, "dataset"], metric_ids)
     long["period_start"] = pd.to_datetime(long["period_start"]).dt.date
+    if by:
+        long[by] = long[by].astype(int)
     return long

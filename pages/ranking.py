@@ -54,8 +54,7 @@ def layout(**params: str) -> html.Div:
     old = get(prev) if prev else cur.iloc[0:0]
     table = league_frame(cur, old, m.id, target.value if target else None)
     units = units_frame(engine)
-    provinces = units[(units["scheme"] == unit_scheme) & (units["level"] == "province")]
-    geojson, _ = geo.provinces_geojson(provinces, unit_scheme)
+    geojson = dash.get_relative_path(f"/geo/provinces-{unit_scheme}.geojson")  # served by app.py
     map_df = table if level == "province" else league_frame(
         (as_today(engine, per, [m.id]) if state.scheme == "today" else
          level_metrics(engine, per, "province", scheme=scheme, metric_ids=[m.id])), old.iloc[0:0], m.id, None)

@@ -19,7 +19,7 @@ KPIS = ["overdue_rate", "overdue_settled_rate", "pending_overdue_rate", "index76
 
 def layout(**params: str) -> html.Div:
     return family_layout(get_engine(default_url()), params, "Tiến độ giải quyết", KPIS, "overdue_rate",
-                         "timeliness", _worst)
+                         "timeliness", _worst, heat_metric="overdue_rate")
 
 
 def _worst(kids: pd.DataFrame) -> dbc.Card:

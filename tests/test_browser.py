@@ -28,18 +28,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("browser") / "app.sqlite"
-    shutil.copy(template_db, path)
-    url = f"sqlite:///{path}"
-    assert main(["seed", "--db", url]) == 0
-    assert main(["demo", "--provinces", "11,12", "--until", "2025-12", "--db", url]) == 0
+def _start_app(url: str, **env_extra: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "TTHC_DB_URL": url, "PORT": str(port), "HOST": "127.0.0.1"}
+    env = {**os.environ, "TTHC_DB_URL": url, "PORT": str(port), "HOST": "127.0.0.1", **env_extra}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -49,6 +42,22 @@ def server(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     else:
         proc.kill()
         pytest.fail("the app did not start: " + (proc.stderr.read() if proc.stderr else ""))
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def db(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("browser") / "app.sqlite"
+    shutil.copy(template_db, path)
+    url = f"sqlite:///{path}"
+    assert main(["seed", "--db", url]) == 0
+    assert main(["demo", "--provinces", "11,12", "--until", "2025-12", "--db", url]) == 0
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(db: str) -> Iterator[str]:
+    proc, base = _start_app(db)
     yield base
     proc.terminate()
     proc.wait(10)
@@ -234,3 +243,74 @@ def test_district_and_commune_search(server: str, page) -> None:  # noqa: ANN001
     page.wait_for_function("() => document.querySelector('h1').innerText.includes('Huyện Mường Nhé')",
                            timeout=20000)
     assert page.console_errors == []
+
+
+def _plot(page, graph_id: str) -> dict:  # noqa: ANN001
+    """The Plotly data and layout drawn in a dcc.Graph."""
+    page.wait_for_selector(f"#{graph_id} .main-svg", timeout=20000)
+    return page.evaluate(f"""() => {{ const el = document.querySelector('#{graph_id} .js-plotly-plot');
+        return {{data: el.data, layout: el.layout}}; }}""")
+
+
+def test_timeliness_heatmap_of_units_by_periods(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/tien-do-giai-quyet?scheme=legacy&unit=11&level=district&period=2024-Q4")
+    heat = _plot(page, "timeliness-heatmap")["data"][0]
+    assert heat["type"] == "heatmap"
+    assert heat["x"] == [f"Quý {q}/{y}" for y, q in [(2023, "I"), (2023, "II"), (2023, "III"), (2023, "IV"),
+                                                      (2024, "I"), (2024, "II"), (2024, "III"), (2024, "IV")]]
+    assert len(heat["y"]) == 10 and "Thành phố Điện Biên Phủ" in heat["y"]  # Điện Biên's ten districts
+    assert all(v is not None for row in heat["z"] for v in row)
+    assert page.console_errors == []
+
+
+def test_as_today_on_the_overview_spans_the_reform(server: str, page) -> None:  # noqa: ANN001
+    """'Số liệu cũ theo đơn vị hiện nay': 2024 figures on today's Điện Biên equal the old
+    province's (it was not merged), and the trend runs on across 1/7/2025."""
+    page.goto(server + "/?scheme=legacy&unit=11&period=2024")
+    page.wait_for_selector(".kpi-card .kpi-value", timeout=20000)
+    legacy = page.locator(".kpi-card .kpi-value").all_inner_texts()
+    page.goto(server + "/?scheme=today&unit=11&period=2024")
+    page.wait_for_selector(".kpi-card .kpi-value", timeout=20000)
+    assert "Tỉnh Điện Biên — Năm 2024" in page.inner_text("h1")
+    assert page.locator(".kpi-card .kpi-value").all_inner_texts() == legacy
+    assert "theo đơn vị hành chính hiện nay" in page.inner_text("body")
+    best_worst = _plot(page, "overview-best-worst")["data"][0]
+    assert len(best_worst["y"]) == 10 and all(name.startswith(("Xã", "Phường")) for name in best_worst["y"])
+    assert page.console_errors == []
+
+
+def test_a_real_figure_inside_demo_data_is_labelled_real(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/dich-vu-cong-truc-tuyen?scheme=legacy&unit=11&period=2020-Q1")
+    page.wait_for_selector(".kpi-card", timeout=20000)
+    card = page.locator(".kpi-card", has_text="329/2.114").inner_text()
+    assert "15,56 %" in card and "Nguồn: seed_figures.csv" in card and "Dữ liệu minh họa" not in card
+    other = page.locator(".kpi-card", has_text="Tỷ lệ hồ sơ nộp trực tuyến").first.inner_text()
+    assert "Dữ liệu minh họa" in other
+
+
+def test_chart_hover_names_the_source(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/tien-do-giai-quyet?scheme=legacy&unit=11&level=district&period=2020-01-01..2020-02-24")
+    bars = _plot(page, "timeliness-units")["data"][0]
+    hover = dict(zip(bars["y"], bars["customdata"], strict=True))
+    assert hover["Thành phố Điện Biên Phủ"] == "2.037/2.486<br>Nguồn: seed_figures.csv"
+
+
+def test_reporting_completeness_on_the_quality_page(server: str, page) -> None:  # noqa: ANN001
+    page.goto(server + "/chat-luong-du-lieu?scheme=legacy")
+    heat = _plot(page, "quality-completeness")["data"][0]
+    assert sorted(heat["y"]) == sorted(["Tỉnh Điện Biên", "Tỉnh Lai Châu"]) or len(heat["y"]) == 63
+    assert len(heat["x"]) == 12 and heat["x"][-1] == "Tháng 06/2025"
+    assert "Huyện Mường Nhé" in page.inner_text("#coverage-table")
+    assert page.console_errors == []
+
+
+def test_home_province_is_the_default_view(db: str, page) -> None:  # noqa: ANN001
+    proc, base = _start_app(db, TTHC_HOME_PROVINCE="12")
+    try:
+        page.goto(base + "/")
+        page.wait_for_selector("h1", timeout=20000)
+        assert page.inner_text("h1").startswith("Tỉnh Lai Châu")
+        assert page.locator(".kpi-card .kpi-value").count() == 6
+    finally:
+        proc.terminate()
+        proc.wait(10)
