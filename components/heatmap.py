@@ -10,7 +10,8 @@ from data import metrics
 from data.text import format_percent
 
 
-def heatmap_figure(df: pd.DataFrame, metric_id: str, top: int = 30, label: str | None = None) -> go.Figure:
+def heatmap_figure(df: pd.DataFrame, metric_id: str, top: int = 30, label: str | None = None,
+                   zrange: tuple[float, float] | None = None) -> go.Figure:
     """Rows: the ``top`` units that do worst in the latest period (worst on top); columns:
     periods in time order. Cells show the value; hover adds counts and provenance.
     ``metric_id`` outside the registry (e.g. reporting completeness): higher is better."""
@@ -35,6 +36,7 @@ def heatmap_figure(df: pd.DataFrame, metric_id: str, top: int = 30, label: str |
         colorscale="RdYlGn" if higher_is_better else "RdYlGn_r", xgap=2, ygap=2,
         hovertemplate="%{y}<br>%{x}: %{text}<br>%{customdata}<extra></extra>",
         colorbar={"title": {"text": "%"}, "tickformat": ".0%"}, hoverongaps=False,
+        zmin=zrange[0] if zrange else None, zmax=zrange[1] if zrange else None,
     ))
     fig.update_xaxes(side="top", tickangle=0)
     base_layout(fig, max(260, 26 * len(names) + 90))

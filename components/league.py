@@ -82,7 +82,7 @@ def province_map(geojson: dict | str, df: pd.DataFrame, metric_id: str, attribut
     # MapLibre with a blank style: no tiles, no glyphs, no topojson from any CDN. The view
     # covers the mainland and both archipelagos (Hoàng Sa, Trường Sa).
     fig.update_layout(map={"style": "white-bg", "center": {"lat": 15.6, "lon": 108.6}, "zoom": 4.15})
-    fig.add_annotation(text=attribution, showarrow=False, xref="paper", yref="paper", x=0, y=-0.02,
+    fig.add_annotation(text=attribution.replace(" (MIT); ", " (MIT);<br>"), showarrow=False, xref="paper", yref="paper", x=0, y=-0.02,
                        font={"size": 10, "color": "#6c757d"}, xanchor="left", align="left")
     base_layout(fig, 640)
     fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 30})

@@ -299,7 +299,7 @@ def reporting_completeness(engine: Engine, scheme: str, last: date, months: int 
         rows = pd.DataFrame(conn.execute(q).all(), columns=["unit_id", "period_start", "dataset"])
     rows = rows[rows["unit_id"].isin(communes.index)]
     expected = communes.groupby("province_id").size()
-    labels_by_start = {p.start: p.label for p in wanted}
+    labels_by_start = {p.start: f"{p.start:%m/%Y}" for p in wanted}
     grid = pd.MultiIndex.from_product([expected.index, starts], names=["key", "period_start"]).to_frame(index=False)
     if len(rows):
         rows["key"] = rows["unit_id"].map(communes["province_id"])

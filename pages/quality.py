@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.heatmap import heatmap_figure
-from components.tables import batches_table
+from components.tables import batches_table, demo_badge
 from data import metrics, queries
 from data.cache import cached
 from data.db import default_url, get_engine
@@ -62,9 +62,12 @@ def _completeness_card(engine, rng, scheme: str) -> dbc.Card:  # noqa: ANN001
             scheme = "2025" if rng[1] >= date(2025, 7, 1) else "legacy"
         last = rng[1] if scheme == "2025" else min(rng[1], date(2025, 6, 30))
         df = completeness(engine, scheme, last)
-        body = dcc.Graph(id="quality-completeness", figure=heatmap_figure(df, "reporting", top=70,
-                                                                          label="Xã báo cáo"),
-                         config={"displaylogo": False, "locale": "vi"})
+        graph = dcc.Graph(id="quality-completeness", figure=heatmap_figure(df, "reporting", top=70,
+                                                                           label="Xã báo cáo", zrange=(0, 1)),
+                          config={"displaylogo": False, "locale": "vi"})
+        demo = bool(len(df)) and (df["dataset"].isin(["demo", "mixed"])).any()
+        body = [html.P(["Mỗi ô: số xã có báo cáo tháng / tổng số xã của tỉnh.",
+                        demo_badge() if demo else None], className="small text-muted mb-1"), graph]
     links = [dbc.NavLink(text, href=f"?scheme={key}", active=key == scheme, className="py-1")
              for key, text in SCHEMES.items()]
     return dbc.Card([
