@@ -125,3 +125,13 @@ def provenance_text(dataset: object, source: object) -> str:
 
 def _col(df: pd.DataFrame, name: str) -> list:
     return df[name].tolist() if name in df else [None] * len(df)
+
+
+def best_worst(df: pd.DataFrame, metric_id: str) -> go.Figure:
+    """The best and the worst five units on one indicator (all of them when ten or fewer)."""
+    part = df[df["metric"] == metric_id]
+    if len(part) <= 10:
+        return bar_figure(part, metric_id)
+    m = metrics.get(metric_id)
+    ordered = part.sort_values("value", ascending=not m.higher_is_better)
+    return bar_figure(pd.concat([ordered.head(5), ordered.tail(5)]), metric_id)

@@ -9,7 +9,6 @@ import pandas as pd
 from dash import html
 
 from components.family import family_layout
-from data.db import default_url, get_engine
 from data.text import format_int
 
 dash.register_page(__name__, path="/dich-vu-cong-truc-tuyen", name="Dịch vụ công trực tuyến", order=2,
@@ -18,7 +17,7 @@ KPIS = ["online_intake_share", "online_offer_share", "online_full_share", "zero_
 
 
 def layout(**params: str) -> html.Div:
-    return family_layout(get_engine(default_url()), params, "Dịch vụ công trực tuyến", KPIS,
+    return family_layout(params, "Dịch vụ công trực tuyến", KPIS,
                          "online_intake_share", "online", _zero)
 
 

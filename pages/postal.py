@@ -11,7 +11,6 @@ from dash import dcc, html
 
 from components.charts import base_layout, empty_figure
 from components.family import family_layout
-from data.db import default_url, get_engine
 
 dash.register_page(__name__, path="/buu-chinh-cong-ich", name="Bưu chính công ích", order=1,
                    title="Bưu chính công ích — Theo dõi cải cách TTHC")
@@ -19,7 +18,7 @@ KPIS = ["postal_intake_share", "postal_return_share", "bcci_procedure_share", "b
 
 
 def layout(**params: str) -> html.Div:
-    return family_layout(get_engine(default_url()), params, "Bưu chính công ích", KPIS, "postal_intake_share",
+    return family_layout(params, "Bưu chính công ích", KPIS, "postal_intake_share",
                          "postal", _gap)
 
 

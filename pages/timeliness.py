@@ -9,7 +9,6 @@ import pandas as pd
 from dash import html
 
 from components.family import family_layout
-from data.db import default_url, get_engine
 from data.text import format_int, format_percent
 
 dash.register_page(__name__, path="/tien-do-giai-quyet", name="Tiến độ giải quyết", order=3,
@@ -18,7 +17,7 @@ KPIS = ["overdue_rate", "overdue_settled_rate", "pending_overdue_rate", "index76
 
 
 def layout(**params: str) -> html.Div:
-    return family_layout(get_engine(default_url()), params, "Tiến độ giải quyết", KPIS, "overdue_rate",
+    return family_layout(params, "Tiến độ giải quyết", KPIS, "overdue_rate",
                          "timeliness", _worst, heat_metric="overdue_rate")
 
 

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,10 @@ def _free_port() -> int:
 def _start_app(url: str, **env_extra: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "TTHC_DB_URL": url, "PORT": str(port), "HOST": "127.0.0.1", **env_extra}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    # the server's log goes to a file: a pipe nobody reads fills up and blocks the server
+    log = tempfile.NamedTemporaryFile("w+", prefix="tthc-app-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            text=True)
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -41,7 +44,8 @@ def _start_app(url: str, **env_extra: str) -> tuple[subprocess.Popen, str]:
             time.sleep(0.2)
     else:
         proc.kill()
-        pytest.fail("the app did not start: " + (proc.stderr.read() if proc.stderr else ""))
+        log.seek(0)
+        pytest.fail("the app did not start: " + log.read()[-4000:])
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -80,6 +84,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser) -> Iterator[object]:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
+    context.set_default_navigation_timeout(90000)  # a loaded 2-core CI machine can be slow to start
     p = context.new_page()
     p.console_errors = []  # type: ignore[attr-defined]
     p.on("console", lambda m: m.type == "error" and p.console_errors.append(m.text))  # type: ignore[attr-defined]
