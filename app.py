@@ -15,6 +15,7 @@ from pathlib import Path
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html, page_container, page_registry
 
+from components.exportbar import export_status
 from data.db import ENV_VAR, default_url, get_engine
 
 ROOT = Path(__file__).resolve().parent
@@ -32,7 +33,7 @@ def _db_from_argv(argv: list[str]) -> None:
 def _navbar() -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-        for page in sorted(page_registry.values(), key=lambda p: p.get("order", 50))
+        for page in sorted(page_registry.values(), key=lambda p: p.get("order", 50)) if page.get("nav", True)
     ]
     return dbc.Navbar(
         dbc.Container(
@@ -92,6 +93,17 @@ def _geo_routes(app: Dash) -> None:
         return resp
 
 
+def _job_manager():  # noqa: ANN202
+    """Background jobs (exports) run in worker processes; their state lives in a temporary
+    disk cache, not in the project tree."""
+    import tempfile
+
+    import diskcache
+    from dash import DiskcacheManager
+
+    return DiskcacheManager(diskcache.Cache(tempfile.mkdtemp(prefix="tthc-jobs-")))
+
+
 def create_app() -> Dash:
     from etl.bootstrap import ensure_database
 
@@ -99,6 +111,7 @@ def create_app() -> Dash:
     ensure_database(engine)
     app = Dash(
         __name__,
+        background_callback_manager=_job_manager(),
         use_pages=True,
         pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"),
@@ -107,13 +120,16 @@ def create_app() -> Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
+    import pages._export  # noqa: F401  (exports of the current view)
     import pages._search  # noqa: F401  (the unit search callback shared by every page)
 
     _geo_routes(app)
     _warm_cache(engine)
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
     app.layout = html.Div(
-        [dcc.Location(id="url", refresh="callback-nav"), _navbar(), dbc.Container(page_container, fluid=True, className="pb-4")],
+        [dcc.Location(id="url", refresh="callback-nav"), _navbar(),
+         dbc.Container(page_container, fluid=True, className="pb-4"), dcc.Download(id="export-download"),
+         export_status()],
         lang="vi",
     )
     return app

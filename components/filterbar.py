@@ -6,6 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from components.exportbar import export_bar
 from components.state import COMPARE, LEVELS, SCHEMES, ViewState
 from data.text import fold
 
@@ -39,7 +40,7 @@ def filter_bar(state: ViewState, unit_options: list[dict[str, str]], period_opti
         # dropdown would clear itself and rewrite the URL
         period_options = [{"label": _period_label(state.period), "value": state.period}, *period_options]
     col = {"xs": 12, "md": 6, "lg": 2}
-    return dbc.Card(dbc.CardBody(dbc.Row([
+    return dbc.Card(dbc.CardBody([dbc.Row([
         dbc.Col([dbc.Label("Hệ thống đơn vị", html_for="f-scheme", className="small mb-0"),
                  dcc.Dropdown(id="f-scheme", options=[{"label": v, "value": k} for k, v in SCHEMES.items()],
                               value=state.scheme, clearable=False)], **{**col, "lg": 3}),
@@ -58,7 +59,7 @@ def filter_bar(state: ViewState, unit_options: list[dict[str, str]], period_opti
         dbc.Col([dbc.Label("So với", html_for="f-compare", className="small mb-0"),
                  dcc.Dropdown(id="f-compare", options=[{"label": v, "value": k} for k, v in COMPARE.items()],
                               value=state.compare, clearable=False)], **col),
-    ], className="g-2")), className="mb-3 filter-bar")
+    ], className="g-2"), export_bar()]), className="mb-3 filter-bar")
 
 
 @callback(

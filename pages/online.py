@@ -8,12 +8,13 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from components.families import FAMILIES
 from components.family import family_layout
 from data.text import format_int
 
 dash.register_page(__name__, path="/dich-vu-cong-truc-tuyen", name="Dịch vụ công trực tuyến", order=2,
                    title="Dịch vụ công trực tuyến — Theo dõi cải cách TTHC")
-KPIS = ["online_intake_share", "online_offer_share", "online_full_share", "zero_activity_share"]
+KPIS = list(FAMILIES["/dich-vu-cong-truc-tuyen"].kpis)
 
 
 def layout(**params: str) -> html.Div:

@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import charts
+from components.families import FAMILIES
 from components.family import GRAPH_CONFIG, NO_DATA, view_caption
 from components.filterbar import filter_bar
 from components.kpi import kpi_row
@@ -23,9 +24,8 @@ from data.db import default_url, get_engine
 
 dash.register_page(__name__, path="/", name="Tổng quan", order=0, title="Tổng quan — Theo dõi cải cách TTHC")
 
-KPIS = ["online_intake_share", "online_offer_share", "postal_intake_share", "postal_return_share",
-        "index766_timeliness", "overdue_rate"]
-TREND = ["online_intake_share", "postal_intake_share", "index766_timeliness"]
+KPIS = list(FAMILIES["/"].kpis)
+TREND = list(FAMILIES["/"].trend)
 
 unit_options = cached(queries.unit_options)
 

@@ -10,11 +10,12 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.charts import base_layout, empty_figure
+from components.families import FAMILIES
 from components.family import family_layout
 
 dash.register_page(__name__, path="/buu-chinh-cong-ich", name="Bưu chính công ích", order=1,
                    title="Bưu chính công ích — Theo dõi cải cách TTHC")
-KPIS = ["postal_intake_share", "postal_return_share", "bcci_procedure_share", "bcci_agreement_share"]
+KPIS = list(FAMILIES["/buu-chinh-cong-ich"].kpis)
 
 
 def layout(**params: str) -> html.Div:

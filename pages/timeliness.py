@@ -8,12 +8,13 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from components.families import FAMILIES
 from components.family import family_layout
 from data.text import format_int, format_percent
 
 dash.register_page(__name__, path="/tien-do-giai-quyet", name="Tiến độ giải quyết", order=3,
                    title="Tiến độ giải quyết — Theo dõi cải cách TTHC")
-KPIS = ["overdue_rate", "overdue_settled_rate", "pending_overdue_rate", "index766_timeliness"]
+KPIS = list(FAMILIES["/tien-do-giai-quyet"].kpis)
 
 
 def layout(**params: str) -> html.Div:

@@ -319,3 +319,81 @@ def test_home_province_is_the_default_view(db: str, page) -> None:  # noqa: ANN0
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+PRESENT = "/trinh-chieu?scheme=legacy&unit=11&level=district&period=2024-Q4&tu=/tien-do-giai-quyet"
+
+
+def _visible_slide(page) -> str:  # noqa: ANN001
+    return page.evaluate("""() => Array.from(document.querySelectorAll('#deck > .slide'))
+        .filter(s => getComputedStyle(s).display !== 'none').map(s => s.id).join(',')""")
+
+
+def test_presentation_pages_with_the_keyboard(server: str, browser) -> None:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    try:
+        page.goto(server + PRESENT, timeout=90000)
+        page.wait_for_selector("#deck .slide-graph .main-svg", state="attached", timeout=30000)
+        n = page.locator("#deck > .slide").count()
+        assert n == 6  # title + KPIs, trend, two unit rankings, heatmap
+        assert _visible_slide(page) == "slide-1"
+        assert "Tiến độ giải quyết — Tỉnh Điện Biên" in page.inner_text("#slide-1")
+        page.keyboard.press("ArrowRight")
+        assert _visible_slide(page) == "slide-2" and page.url.endswith("#2")
+        page.keyboard.press("End")
+        assert _visible_slide(page) == f"slide-{n}"
+        page.keyboard.press("ArrowLeft")
+        assert _visible_slide(page) == f"slide-{n - 1}"
+        page.keyboard.press("Home")
+        assert _visible_slide(page) == "slide-1"
+        page.keyboard.press("ArrowRight")
+        footer = page.inner_text("#slide-2 .slide-footer")
+        assert "Tỉnh Điện Biên" in footer and "Quý IV/2024" in footer and "Dữ liệu minh họa" in footer
+        sizes = page.evaluate("""() => ['.slide-title', '.slide-footer'].map(sel =>
+            parseFloat(getComputedStyle(document.querySelector('#slide-2 ' + sel)).fontSize))""")
+        assert min(sizes) >= 24
+        page.keyboard.press("f")
+        page.wait_for_function("document.fullscreenElement !== null", timeout=5000)
+        page.reload()  # the hash keeps the slide
+        page.wait_for_selector("#deck .slide-graph .main-svg", state="attached", timeout=30000)
+        page.wait_for_function("document.querySelector('#slide-2').classList.contains('active')", timeout=5000)
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_print_layout_puts_one_chart_per_a4_page(server: str, page) -> None:  # noqa: ANN001
+    import re
+
+    page.goto(server + PRESENT + "&in=1")
+    page.wait_for_selector("#deck .slide-graph .main-svg", timeout=30000)
+    page.wait_for_load_state("networkidle")
+    widths = page.evaluate("""() => Array.from(document.querySelectorAll('.slide-graph .main-svg'))
+        .map(svg => svg.getBoundingClientRect().width)""")
+    assert widths and max(widths) <= 1050  # fits the printable width of A4 landscape
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == page.locator("#deck > .slide").count() == 6
+
+
+def test_powerpoint_export_from_the_page(server: str, page) -> None:  # noqa: ANN001
+    from pptx import Presentation
+
+    page.goto(server + "/tien-do-giai-quyet?scheme=legacy&unit=11&level=district&period=2024-Q4")
+    page.wait_for_selector("#timeliness-trend .main-svg", timeout=30000)
+    present = page.get_attribute("#export-present", "href")
+    assert present.startswith("/trinh-chieu?") and "tu=/tien-do-giai-quyet" in present and "unit=11" in present
+    with page.expect_download(timeout=90000) as info:
+        page.click("#export-pptx")
+    download = info.value
+    assert download.suggested_filename.startswith("TTHC_tinh-dien-bien_quy-iv-2024_")
+    assert download.suggested_filename.endswith(".pptx")
+    prs = Presentation(download.path())
+    assert len(prs.slides) == 6
+    with page.expect_download(timeout=90000) as info:
+        page.click("#export-xlsx")
+    assert info.value.suggested_filename.endswith(".xlsx")
+    assert page.console_errors == []
