@@ -4,6 +4,7 @@ follow the URL."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qsl
 
 from dash import Input, Output, State, callback, dcc, no_update
@@ -25,23 +26,28 @@ def _links(path: str | None, search: str | None) -> tuple[str, str]:
     return base, base + "&in=1"
 
 
-def _make(kind: str, search: str | None, path: str | None, set_progress) -> dict:  # noqa: ANN001
+def _make(kind: str, search: str | None, path: str | None, set_progress) -> tuple:  # noqa: ANN001
     set_progress((5, "Đang lấy số liệu"))
     deck = build_deck(dict(parse_qsl((search or "").lstrip("?"))), path or "/")
     if deck is None:
-        return no_update
+        return no_update, "Chưa có số liệu để xuất."
 
     def step(done: int, total: int, text: str) -> None:
         set_progress((10 + int(85 * done / total), text))
 
-    if kind == "pptx":
-        data = to_pptx(deck, step)
-    elif kind == "png":
-        data = to_png_zip(deck, step)
-    else:
-        data = to_xlsx(deck)
+    try:
+        if kind == "pptx":
+            data = to_pptx(deck, step)
+        elif kind == "png":
+            data = to_png_zip(deck, step)
+        else:
+            data = to_xlsx(deck)
+    except Exception:  # e.g. no chromium on the server: say so instead of failing silently
+        logging.getLogger(__name__).exception("export %s failed", kind)
+        return no_update, ("Không tạo được tệp. Ảnh biểu đồ cần trình duyệt Chromium trên máy chủ "
+                           "(apt-get install chromium); xem nhật ký máy chủ để biết chi tiết.")
     set_progress((100, "Xong"))
-    return dcc.send_bytes(data, deck.file_name("zip" if kind == "png" else kind), type=MIME[kind])
+    return dcc.send_bytes(data, deck.file_name("zip" if kind == "png" else kind), type=MIME[kind]), ""
 
 
 def _register(button: str, kind: str) -> None:
@@ -49,15 +55,16 @@ def _register(button: str, kind: str) -> None:
 
     @callback(
         Output("export-download", "data", allow_duplicate=True),
+        Output("export-error", "children", allow_duplicate=True),
         Input(button, "n_clicks"), State("url", "pathname"), State("url", "search"),
         background=True, prevent_initial_call=True,
         progress=[Output("export-progress", "value"), Output("export-progress", "label")],
         running=[(Output("export-status", "style"), {"display": "block"}, {"display": "none"}),
                  *[(Output(b, "disabled"), True, False) for b in KINDS]],
     )
-    def export(set_progress, n_clicks: int, path: str | None, search: str | None) -> dict:  # noqa: ANN001
+    def export(set_progress, n_clicks: int, path: str | None, search: str | None) -> tuple:  # noqa: ANN001
         if not n_clicks:
-            return no_update
+            return no_update, no_update
         return _make(kind, search, path, set_progress)
 
 

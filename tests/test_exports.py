@@ -103,3 +103,18 @@ def test_excel_of_the_seed_view_holds_the_document_figure(db: str) -> None:
     row = units[units["Đơn vị"] == "Thành phố Điện Biên Phủ"].iloc[0]
     assert (row["Tử số"], row["Mẫu số"]) == (2037, 2486) and round(row["Tỷ lệ"], 4) == 0.8194
     assert row["Loại số liệu"] == "Số liệu thật" and row["Nguồn"] == "seed_figures.csv"
+
+
+def test_a_failed_export_says_why(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No chromium on the server: the user reads a Vietnamese message, no broken file arrives."""
+    from pages import _export
+
+    def no_browser(*_a, **_k) -> bytes:  # noqa: ANN002, ANN003
+        raise RuntimeError("chromium not found")
+
+    monkeypatch.setattr(_export, "to_pptx", no_browser)
+    steps: list = []
+    data, message = _export._make("pptx", "?scheme=legacy&unit=11&period=2024-Q4", "/", steps.append)
+    assert data is _export.no_update and "Chromium" in message and "apt-get install chromium" in message
+    data, message = _export._make("xlsx", "?scheme=legacy&unit=11&period=2024-Q4", "/", steps.append)
+    assert data["filename"].endswith(".xlsx") and message == "" and steps[-1] == (100, "Xong")
