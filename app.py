@@ -129,6 +129,7 @@ def create_app() -> Dash:
     app.layout = html.Div(
         [dcc.Location(id="url", refresh="callback-nav"), _navbar(),
          dbc.Container(page_container, fluid=True, className="pb-4"), dcc.Download(id="export-download"),
+         dcc.Store(id="export-request"), html.Div(id="export-error", className="export-error", role="alert"),
          export_status()],
         lang="vi",
     )

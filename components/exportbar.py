@@ -17,7 +17,6 @@ def export_bar() -> html.Div:
         dbc.Button("Excel", id="export-xlsx", n_clicks=0, **button),
         dbc.Button("Bản in A4", id="export-print", href="/trinh-chieu?in=1", external_link=True, target="_blank",
                    **button),
-        html.Span(id="export-error", className="small text-danger ms-2", role="alert"),
     ], className="export-bar d-flex flex-wrap gap-1 align-items-center mt-2")
 
 

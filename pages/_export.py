@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qsl
 
-from dash import Input, Output, State, callback, dcc, no_update
+from dash import Input, Output, callback, clientside_callback, dcc, no_update
 
 from components.deck import build_deck
 from components.exports import to_png_zip, to_pptx, to_xlsx
@@ -50,23 +50,31 @@ def _make(kind: str, search: str | None, path: str | None, set_progress) -> tupl
     return dcc.send_bytes(data, deck.file_name("zip" if kind == "png" else kind), type=MIME[kind]), ""
 
 
-def _register(button: str, kind: str) -> None:
-    """One background callback per button (a shared one cannot tell reliably which was clicked)."""
+# A click writes the request into a store in the app shell (clientside); the background job
+# listens to that store only. Buttons live in the page content and are re-created with every
+# page render: listening to them directly would start (and kill) a worker process each time.
+clientside_callback(
+    """function(p, g, x) {
+        const id = dash_clientside.callback_context.triggered_id;
+        const kinds = {"export-pptx": "pptx", "export-png": "png", "export-xlsx": "xlsx"};
+        const clicks = {"export-pptx": p, "export-png": g, "export-xlsx": x}[id];
+        if (!id || !clicks) { return dash_clientside.no_update; }
+        return {kind: kinds[id], path: window.location.pathname, search: window.location.search, at: Date.now()};
+    }""",
+    Output("export-request", "data"),
+    Input("export-pptx", "n_clicks"), Input("export-png", "n_clicks"), Input("export-xlsx", "n_clicks"),
+    prevent_initial_call=True,
+)
 
-    @callback(
-        Output("export-download", "data", allow_duplicate=True),
-        Output("export-error", "children", allow_duplicate=True),
-        Input(button, "n_clicks"), State("url", "pathname"), State("url", "search"),
-        background=True, prevent_initial_call=True,
-        progress=[Output("export-progress", "value"), Output("export-progress", "label")],
-        running=[(Output("export-status", "style"), {"display": "block"}, {"display": "none"}),
-                 *[(Output(b, "disabled"), True, False) for b in KINDS]],
-    )
-    def export(set_progress, n_clicks: int, path: str | None, search: str | None) -> tuple:  # noqa: ANN001
-        if not n_clicks:
-            return no_update, no_update
-        return _make(kind, search, path, set_progress)
 
-
-for _button, _kind in KINDS.items():
-    _register(_button, _kind)
+@callback(
+    Output("export-download", "data"), Output("export-error", "children"),
+    Input("export-request", "data"),
+    background=True, prevent_initial_call=True,
+    progress=[Output("export-progress", "value"), Output("export-progress", "label")],
+    running=[(Output("export-status", "style"), {"display": "block"}, {"display": "none"})],
+)
+def _export(set_progress, request: dict | None) -> tuple:  # noqa: ANN001
+    if not request or request.get("kind") not in MIME:
+        return no_update, no_update
+    return _make(request["kind"], request.get("search"), request.get("path"), set_progress)
