@@ -75,8 +75,7 @@ def load_view(params: dict[str, str]) -> View | None:
     unit_id = int(unit["id"]) if unit is not None else None
     level = queries.child_level(unit["level"] if unit is not None else None, state.unit_scheme, state.level)
     wanted = ALL_KPIS
-    cur, kids = view_metrics(engine, per, state.scheme, unit_id, level, wanted)
-    old = view_metrics(engine, prev, state.scheme, unit_id, level, wanted)[0] if prev else None
+    cur, kids, old = view_metrics(engine, per, state.scheme, unit_id, level, wanted, prev)
     first, last = scheme_range(rng, state.scheme)
     trend = view_trend(engine, state.scheme, unit_id, wanted, first, min(last, per.end))
     return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last)

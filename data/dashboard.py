@@ -208,31 +208,44 @@ def child_level(unit_level: str | None, unit_scheme: str, requested: str) -> str
 
 
 def view_metrics(engine: Engine, per: Period, scheme: str, unit_id: int | None, level: str,
-                 metric_ids: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the unit's own indicators, the indicators of the units one level down) for a page.
+                 metric_ids: list[str] | None = None, prev: Period | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """(the unit's indicators for ``per``, the indicators of the units one level down, the
+    unit's indicators for the comparison period ``prev`` or None) for a page.
 
     ``scheme``: 'legacy', '2025', or 'today': figures stored before 1/7/2025 shown on today's
     units through the lineage (``unit_id`` is then a 2025 unit). ``unit_id`` None: the whole
-    country and its provinces.
+    country and its provinces. The period and its comparison period are computed in one pass.
     """
     from data.queries import as_today, level_metrics
     from data.units import SCHEME_CHANGE
 
     today = scheme == "today" and per.start < SCHEME_CHANGE
-    data_scheme = "legacy" if scheme == "today" and today else ("2025" if scheme == "today" else scheme)
+    if scheme == "today" and prev is not None:  # each period on its own: either may cross 1/7/2025
+        cur, kids, _ = view_metrics(engine, per, scheme, unit_id, level, metric_ids)
+        return cur, kids, view_metrics(engine, prev, scheme, unit_id, level, metric_ids)[0]
+    data_scheme = "legacy" if today else ("2025" if scheme == "today" else scheme)
+    periods = [per, prev] if prev is not None else [per]
     if unit_id is None:
-        fig = figures_multi(engine, [per], "province", scheme=data_scheme)
-        head = national_metrics(fig, per, data_scheme, metric_ids)
-        kids = as_today(engine, per, metric_ids, "province") if today else long_metrics(fig, [per], metric_ids)
-        return head, kids
-    if not today:
-        kids = level_metrics(engine, per, level, within=unit_id, metric_ids=metric_ids)
-        return headline_metrics(engine, per, data_scheme, unit_id, metric_ids), kids
+        fig = figures_multi(engine, periods, "province", scheme=data_scheme)
+        now = fig[fig[PIDX] == 0]
+        head = national_metrics(now, per, data_scheme, metric_ids)
+        old = national_metrics(fig[fig[PIDX] == 1].assign(**{PIDX: 0}), prev, data_scheme, metric_ids) \
+            if prev is not None else None
+        kids = as_today(engine, per, metric_ids, "province") if today else long_metrics(now, [per], metric_ids)
+        return head, kids, old
     units = units_frame(engine)
+    if not today:
+        own = level_metrics_multi(engine, periods, units.at[unit_id, "level"], within=unit_id, metric_ids=metric_ids)
+        own = own[own["key"] == unit_id]
+        at = own["period_start"].astype(str) + own["period_end"].astype(str)
+        cur = own[at == f"{per.start}{per.end}"].reset_index(drop=True)
+        old = own[at == f"{prev.start}{prev.end}"].reset_index(drop=True) if prev is not None else None
+        return cur, level_metrics(engine, per, level, within=unit_id, metric_ids=metric_ids), old
     province = unit_id if units.at[unit_id, "level"] == "province" else int(units.at[unit_id, "province_id"])
     own = as_today(engine, per, metric_ids, units.at[unit_id, "level"], within=province)
     kids = as_today(engine, per, metric_ids, "commune", within=province) if unit_id == province else own.iloc[0:0]
-    return own[own["key"] == unit_id].reset_index(drop=True), kids
+    return own[own["key"] == unit_id].reset_index(drop=True), kids, None
 
 
 def view_trend(engine: Engine, scheme: str, unit_id: int | None, metric_ids: list[str], first: date, last: date,
