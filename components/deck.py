@@ -115,7 +115,7 @@ def kpi_figure(view: View, kpis: list[str]) -> go.Figure:
         fig.add_trace(go.Indicator(
             mode="number+delta" if delta else "number", value=float(row["value"]) * 100,
             number={"valueformat": ".2f", "suffix": " %"}, delta=delta, domain=domain,
-            title={"text": f"{m.label_vi}<br><span style='font-size:0.7em;color:#6c757d'>{counts} · {sub}</span>"},
+            title={"text": f"{m.label_vi}<br><span style='font-size:0.9em;color:#495057'>{counts} · {sub}</span>"},
         ))
     charts.base_layout(fig, 620)
     fig.update_layout(margin={"l": 20, "r": 20, "t": 40, "b": 20})

@@ -23,6 +23,6 @@ def export_bar() -> html.Div:
 def export_status() -> html.Div:
     """Progress of an export, shown only when it takes more than a second (CSS delay)."""
     return html.Div([
-        html.Div("Đang tạo tệp…", className="small mb-1"),
+        html.Div("Đang tạo tệp…", id="export-progress-text", className="small mb-1"),
         dbc.Progress(id="export-progress", value=0, max=100, striped=True, animated=True, style={"height": "18px"}),
     ], id="export-status", className="export-status shadow", style={"display": "none"})

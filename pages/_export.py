@@ -27,7 +27,7 @@ def _links(path: str | None, search: str | None) -> tuple[str, str]:
 
 
 def _make(kind: str, search: str | None, path: str | None, set_progress) -> tuple:  # noqa: ANN001
-    set_progress((5, "Đang lấy số liệu"))
+    set_progress((5, "Đang lấy số liệu…"))
     deck = build_deck(dict(parse_qsl((search or "").lstrip("?"))), path or "/")
     if deck is None:
         return no_update, "Chưa có số liệu để xuất."
@@ -46,7 +46,7 @@ def _make(kind: str, search: str | None, path: str | None, set_progress) -> tupl
         logging.getLogger(__name__).exception("export %s failed", kind)
         return no_update, ("Không tạo được tệp. Ảnh biểu đồ cần trình duyệt Chromium trên máy chủ "
                            "(apt-get install chromium); xem nhật ký máy chủ để biết chi tiết.")
-    set_progress((100, "Xong"))
+    set_progress((100, "Xong, đang tải tệp về"))
     return dcc.send_bytes(data, deck.file_name("zip" if kind == "png" else kind), type=MIME[kind]), ""
 
 
@@ -71,7 +71,7 @@ clientside_callback(
     Output("export-download", "data"), Output("export-error", "children"),
     Input("export-request", "data"),
     background=True, prevent_initial_call=True,
-    progress=[Output("export-progress", "value"), Output("export-progress", "label")],
+    progress=[Output("export-progress", "value"), Output("export-progress-text", "children")],
     running=[(Output("export-status", "style"), {"display": "block"}, {"display": "none"})],
 )
 def _export(set_progress, request: dict | None) -> tuple:  # noqa: ANN001

@@ -117,4 +117,4 @@ def test_a_failed_export_says_why(db: str, monkeypatch: pytest.MonkeyPatch) -> N
     data, message = _export._make("pptx", "?scheme=legacy&unit=11&period=2024-Q4", "/", steps.append)
     assert data is _export.no_update and "Chromium" in message and "apt-get install chromium" in message
     data, message = _export._make("xlsx", "?scheme=legacy&unit=11&period=2024-Q4", "/", steps.append)
-    assert data["filename"].endswith(".xlsx") and message == "" and steps[-1] == (100, "Xong")
+    assert data["filename"].endswith(".xlsx") and message == "" and steps[-1] == (100, "Xong, đang tải tệp về")
