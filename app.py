@@ -58,12 +58,23 @@ def _warm_cache(engine) -> None:  # noqa: ANN001
     from data import rollups
 
     def warm() -> None:
+        from components.view import load_view
+        from data.aggregate import units_frame
+
         rollups.monthly_pairs(engine)
         for page in sorted(page_registry.values(), key=lambda p: p.get("order", 50)):
             try:
                 page["layout"]() if callable(page["layout"]) else None
             except Exception:  # a warm-up failure must never stop the app; the page shows it itself
                 logging.getLogger(__name__).exception("warm-up of %s failed", page["path"])
+        # then every province's latest quarter (what a provincial leader opens first)
+        units = units_frame(engine)
+        for scheme in ("2025", "legacy"):
+            for code in sorted(units.loc[(units["scheme"] == scheme) & (units["level"] == "province"), "code"]):
+                try:
+                    load_view({"scheme": scheme, "unit": code})
+                except Exception:
+                    logging.getLogger(__name__).exception("warm-up of province %s failed", code)
 
     threading.Thread(target=warm, daemon=True).start()
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 F = TypeVar("F", bound=Callable[..., Any])
 _LOCK = threading.Lock()
 _STORE: OrderedDict[tuple, Any] = OrderedDict()
-MAX_ENTRIES = 256
+MAX_ENTRIES = 1024  # a view is at most a few hundred kB; every province's default view fits
 
 
 def cached(fn: F) -> F:
