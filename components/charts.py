@@ -98,7 +98,7 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.F
     fig = go.Figure(go.Bar(
         x=part["value"], y=part["name"], orientation="h",
         marker_color=[light_style(m.light(v)).color for v in part["value"]],
-        text=[format_percent(v) for v in part["value"]], textposition="auto",
+        text=[format_percent(v) for v in part["value"]], textposition="auto", textangle=0,
         customdata=[f"{_n(n)}/{_n(d)}<br>{provenance_text(ds, src)}" for n, d, ds, src in
                     zip(part["numerator"], part["denominator"], _col(part, "dataset"), _col(part, "source"),
                         strict=True)],

@@ -13,10 +13,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components import charts
-from components.families import family_of
+from components.families import DEPARTMENT_METRICS, DEPARTMENTS_PATH, RANKING_PATH, family_of
 from components.heatmap import heatmap_figure
+from components.lights import light_style
 from components.view import View, load_view
-from data import metrics
+from data import metrics, queries
+from data.cache import cached
+from data.db import default_url, get_engine
 from data.text import fold, format_percent
 
 DEMO_NOTE = "Dữ liệu minh họa, không phải số liệu thật"
@@ -77,6 +80,14 @@ def build_deck(params: dict[str, str], path: str = "/") -> Deck | None:
         m = metrics.get(mid)
         deck.slides.append(Slide(f"units-{mid}", f"{m.label_vi} theo {below}",
                                  charts.best_worst(view.kids, mid), units_table(view.kids, mid)))
+    if path.rstrip("/") == RANKING_PATH:
+        deck.heading = f"Xếp hạng — {view.unit_name}"
+        deck.slides = [*deck.slides[:2], _league_slide(view),
+                       *[s for s in deck.slides[2:] if s.key != f"units-{view.state.metric}"]]
+    if path.rstrip("/") == DEPARTMENTS_PATH:
+        deck.heading = f"Sở, ngành — {view.unit_name}"
+        deck.slides = deck.slides[:1] + _department_slides(view)
+        return deck
     if fam.heat:
         heat = view.heat(fam.heat)
         deck.slides.append(Slide(f"heat-{fam.heat}", f"{metrics.get(fam.heat).label_vi}: đơn vị × kỳ",
@@ -196,3 +207,51 @@ def heat_table(heat: pd.DataFrame) -> pd.DataFrame:
         "Tỷ lệ": part.get("value", pd.Series(dtype=float)).astype(float).tolist(),
         "Loại số liệu": [_dataset_text(x) for x in part.get("dataset", [])],
     })
+
+
+# --- page-specific slides -------------------------------------------------------------------
+
+agency_comparison = cached(queries.agency_comparison)
+children_metrics = cached(queries.children_metrics)
+
+
+def _league_slide(view: View) -> Slide:
+    """The ranking page's league table on its indicator (rank, value, counts, target, light)."""
+    m = metrics.get(view.state.metric)
+    target = m.target_on(view.per.end)
+    table = units_table(view.kids, m.id)
+    table.insert(6, "Mục tiêu", target.value if target else None)
+    table.insert(7, "Đánh giá", [light_style(m.light(v, target.value if target else None)).label
+                                 for v in table["Tỷ lệ"]])
+    return Slide(f"league-{m.id}", f"Bảng xếp hạng: {m.label_vi}",
+                 charts.bar_figure(view.kids, m.id, top=30), table)
+
+
+def _department_slides(view: View) -> list[Slide]:
+    """The departments of the province side by side, then their procedure counts."""
+    if view.unit is None or view.unit["level"] != "province":
+        return []
+    engine = get_engine(default_url())
+    uid = int(view.unit["id"])
+    long = children_metrics(engine, uid, "department", view.per, list(DEPARTMENT_METRICS))
+    long = long.assign(name=long["name"].str.split(" (", regex=False).str[0])
+    slides = [Slide(f"departments-{mid}", f"{metrics.get(mid).label_vi} theo sở, ngành",
+                    charts.bar_figure(long, mid), units_table(long, mid)) for mid in DEPARTMENT_METRICS]
+    df = agency_comparison(engine, uid, view.per)
+    if len(df):
+        def num(col: str) -> pd.Series:
+            return pd.to_numeric(df[col], errors="coerce") if col in df else pd.Series(float("nan"), df.index)
+
+        online = (num("online_partial").fillna(0) + num("online_full").fillna(0)).where(
+            num("online_partial").notna() | num("online_full").notna(),
+            num("online_level3").fillna(0) + num("online_level4").fillna(0))
+        table = pd.DataFrame({"Cơ quan": df["name"].str.split(" (", regex=False).str[0], "Mã": df["code"],
+                              "Số TTHC": num("procedures_total"), "Công bố qua BCCI": num("bcci_published"),
+                              "Trực tuyến": online}).sort_values("Số TTHC", ascending=False)
+        fig = go.Figure(go.Bar(x=table["Số TTHC"][::-1], y=table["Cơ quan"][::-1], orientation="h",
+                               marker_color="#0d6efd", textangle=0, text=[charts._n(v) if v == v else "–"
+                                                             for v in table["Số TTHC"][::-1]]))
+        charts.base_layout(fig, max(300, 26 * len(table) + 80))
+        slides.append(Slide("departments-procedures", "Số thủ tục hành chính theo cơ quan", fig,
+                            table.reset_index(drop=True)))
+    return slides

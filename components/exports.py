@@ -122,8 +122,8 @@ def to_xlsx(deck: Deck) -> bytes:
                 letter = get_column_letter(j)
                 ws.column_dimensions[letter].width = max(12, min(60, len(str(col)) + 4,
                                                                  *[len(str(v)) + 2 for v in slide.table[col][:50]]))
-                fmt = "0.00%" if col.startswith(("Tỷ lệ", "Mục tiêu")) else "#,##0" if col in ("Tử số", "Mẫu số") \
-                    else "dd/mm/yyyy" if col == "Từ ngày" else None
+                fmt = "0.00%" if col.startswith(("Tỷ lệ", "Mục tiêu")) else "dd/mm/yyyy" if col == "Từ ngày" \
+                    else "#,##0" if col in ("Tử số", "Mẫu số", "Số TTHC", "Công bố qua BCCI", "Trực tuyến") else None
                 if fmt:
                     for cell in ws[letter][1:]:
                         cell.number_format = fmt

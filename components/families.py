@@ -41,6 +41,11 @@ FAMILIES: dict[str, Family] = {
 }
 
 
+# Sở, ngành: indicators the departments of a province are compared on
+DEPARTMENT_METRICS = ("online_intake_share", "index766_timeliness", "postal_intake_share", "overdue_rate")
+RANKING_PATH, DEPARTMENTS_PATH = "/xep-hang", "/so-nganh"
+
+
 def family_of(path: str) -> Family:
     """The family of a dashboard path (the overview's for any other page)."""
     return FAMILIES.get(path.rstrip("/") or "/", FAMILIES["/"])

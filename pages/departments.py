@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import charts
+from components.families import DEPARTMENT_METRICS
 from components.filterbar import filter_bar
 from components.state import period_options, resolve_view
 from components.tables import demo_badge
@@ -21,7 +22,7 @@ dash.register_page(__name__, path="/so-nganh", name="Sở, ngành", order=6, tit
 comparison = cached(queries.agency_comparison)
 departments = cached(queries.children_metrics)
 unit_options = cached(queries.unit_options)
-SHOWN = ["online_intake_share", "index766_timeliness", "postal_intake_share", "overdue_rate"]
+SHOWN = list(DEPARTMENT_METRICS)
 
 
 def layout(**params: str) -> html.Div:

@@ -118,3 +118,21 @@ def test_a_failed_export_says_why(db: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert data is _export.no_update and "Chromium" in message and "apt-get install chromium" in message
     data, message = _export._make("xlsx", "?scheme=legacy&unit=11&period=2024-Q4", "/", steps.append)
     assert data["filename"].endswith(".xlsx") and message == "" and steps[-1] == (100, "Xong, đang tải tệp về")
+
+
+def test_ranking_and_department_decks_carry_their_tables(db: str) -> None:
+    """'Every table as Excel': the league table of the ranking page and the departments'
+    procedure counts go into the deck and the workbook, numbers as numbers."""
+    ranking = build_deck({"scheme": "legacy", "unit": "11", "level": "district", "period": "2024",
+                          "metric": "overdue_rate"}, "/xep-hang")
+    league = next(s for s in ranking.slides if s.key == "league-overdue_rate")
+    assert list(league.table["Hạng"]) == list(range(1, 11))  # Điện Biên's ten districts
+    assert set(league.table["Đánh giá"]) <= {"Đạt", "Gần đạt", "Chưa đạt"}
+    assert "units-overdue_rate" not in [s.key for s in ranking.slides]
+    depts = build_deck({"scheme": "legacy", "unit": "11", "period": "2024-Q4"}, "/so-nganh")
+    assert depts.heading == "Sở, ngành — Tỉnh Điện Biên"
+    counts = next(s for s in depts.slides if s.key == "departments-procedures").table
+    book = pd.read_excel(io.BytesIO(exports.to_xlsx(depts)), sheet_name=None)
+    back = list(book.values())[-1]
+    assert list(back.columns) == ["Cơ quan", "Mã", "Số TTHC", "Công bố qua BCCI", "Trực tuyến"]
+    assert back["Số TTHC"].tolist() == counts["Số TTHC"].tolist() and back["Số TTHC"].dtype.kind in "if"
