@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from components.lights import light_style
 from data import metrics
-from data.text import format_percent
+from data.text import format_int, format_percent
 
 FONT = "Be Vietnam Pro, Segoe UI, Roboto, Arial, sans-serif"
 COLORS = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#d63384", "#20c997"]
@@ -61,7 +61,7 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
         if part.empty:
             continue
         m = metrics.get(mid)
-        text = [f"{format_percent(v)} ({_n(n)}/{_n(d)})<br>{provenance_text(ds, src)}" for v, n, d, ds, src in
+        text = [f"{format_percent(v)} ({format_int(n)}/{format_int(d)})<br>{provenance_text(ds, src)}" for v, n, d, ds, src in
                 zip(part["value"], part["numerator"], part["denominator"], _col(part, "dataset"),
                     _col(part, "source"), strict=True)]
         fig.add_trace(go.Scatter(
@@ -73,7 +73,7 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
         if i == 0 and len(part):
             target = m.target_on(part["period_start"].iloc[-1])
             if target is not None:
-                fig.add_hline(y=target.value, line_dash="dash", line_color="#dc3545",
+                fig.add_hline(y=target.value, line_dash="dash", line_color=light_style("red").color,
                               annotation_text=f"Mục tiêu {format_percent(target.value, 0)}",
                               annotation_position="top left")
     if not fig.data:
@@ -99,7 +99,7 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.F
         x=part["value"], y=part["name"], orientation="h",
         marker_color=[light_style(m.light(v)).color for v in part["value"]],
         text=[format_percent(v) for v in part["value"]], textposition="auto", textangle=0,
-        customdata=[f"{_n(n)}/{_n(d)}<br>{provenance_text(ds, src)}" for n, d, ds, src in
+        customdata=[f"{format_int(n)}/{format_int(d)}<br>{provenance_text(ds, src)}" for n, d, ds, src in
                     zip(part["numerator"], part["denominator"], _col(part, "dataset"), _col(part, "source"),
                         strict=True)],
         hovertemplate="%{y}<br>%{text} (%{customdata})<extra></extra>",
@@ -107,9 +107,6 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.F
     fig.update_xaxes(tickformat=".0%")
     return base_layout(fig, max(260, 28 * len(part) + 80))
 
-
-def _n(x: float) -> str:
-    return f"{round(x):,}".replace(",", ".")
 
 
 def provenance_text(dataset: object, source: object) -> str:

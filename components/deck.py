@@ -5,7 +5,6 @@ figures as the page they come from."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,14 +14,15 @@ import plotly.graph_objects as go
 from components import charts
 from components.families import DEPARTMENT_METRICS, DEPARTMENTS_PATH, RANKING_PATH, family_of
 from components.heatmap import heatmap_figure
-from components.lights import light_style
+from components.lights import LIGHTS, light_style
+from components.tables import DEMO_LABEL, procedure_counts
 from components.view import View, load_view
 from data import metrics, queries
 from data.cache import cached
 from data.db import default_url, get_engine
-from data.text import fold, format_percent
+from data.text import fold, format_int, format_percent
 
-DEMO_NOTE = "Dữ liệu minh họa, không phải số liệu thật"
+DEMO_NOTE = f"{DEMO_LABEL}, không phải số liệu thật"
 
 
 @dataclass
@@ -64,9 +64,10 @@ def build_deck(params: dict[str, str], path: str = "/") -> Deck | None:
     if view is None:
         return None
     fam = family_of(path)
-    source = DEMO_NOTE if view.is_demo else (f"Nguồn: {view.sources()}" if view.sources() else "Số liệu thật")
-    if view.is_demo and view.sources():
-        source = f"Nguồn: {view.sources()}; phần còn lại: {DEMO_NOTE.lower()}"
+    real = view.sources()
+    source = DEMO_NOTE if view.is_demo else (f"Nguồn: {real}" if real else "Số liệu thật")
+    if view.is_demo and real:
+        source = f"Nguồn: {real}; phần còn lại: {DEMO_NOTE.lower()}"
     deck = Deck(heading=f"{fam.title} — {view.unit_name}", unit=view.unit_name, period=view.per.label,
                 dates=f"{view.per.start:%d/%m/%Y} – {view.per.end:%d/%m/%Y}", source=source,
                 is_demo=view.is_demo)
@@ -116,8 +117,8 @@ def kpi_figure(view: View, kpis: list[str]) -> go.Figure:
                                xref="paper", yref="paper", x=sum(domain["x"]) / 2, y=sum(domain["y"]) / 2)
             continue
         row = cur.loc[mid]
-        counts = f"{charts._n(row['numerator'])}/{charts._n(row['denominator'])}"
-        good, bad = "#198754", "#dc3545"
+        counts = f"{format_int(row['numerator'])}/{format_int(row['denominator'])}"
+        good, bad = LIGHTS["green"].color, LIGHTS["red"].color
         delta = None
         if mid in old.index:
             delta = {"reference": float(old.loc[mid, "value"]) * 100, "valueformat": ".1f", "suffix": " điểm %",
@@ -135,7 +136,7 @@ def kpi_figure(view: View, kpis: list[str]) -> go.Figure:
 
 def for_screen(fig: go.Figure, font_size: int = 24, height: int | None = None) -> go.Figure:
     """A copy readable from the back of a meeting room (presentation mode, slides)."""
-    big = go.Figure(copy.deepcopy(fig.to_dict()))
+    big = go.Figure(fig)  # a copy
     big.update_layout(font={"size": font_size}, hoverlabel={"font_size": font_size}, height=height, autosize=True,
                       legend={"font": {"size": font_size - 2}})
     return big
@@ -145,7 +146,7 @@ def for_screen(fig: go.Figure, font_size: int = 24, height: int | None = None) -
 
 
 def _dataset_text(ds: object) -> str:
-    return {"real": "Số liệu thật", "demo": "Dữ liệu minh họa", "mixed": "Một phần dữ liệu minh họa"}.get(
+    return {"real": "Số liệu thật", "demo": DEMO_LABEL, "mixed": f"Một phần {DEMO_LABEL.lower()}"}.get(
         str(ds), "")
 
 
@@ -239,19 +240,10 @@ def _department_slides(view: View) -> list[Slide]:
                     charts.bar_figure(long, mid), units_table(long, mid)) for mid in DEPARTMENT_METRICS]
     df = agency_comparison(engine, uid, view.per)
     if len(df):
-        def num(col: str) -> pd.Series:
-            return pd.to_numeric(df[col], errors="coerce") if col in df else pd.Series(float("nan"), df.index)
-
-        online = (num("online_partial").fillna(0) + num("online_full").fillna(0)).where(
-            num("online_partial").notna() | num("online_full").notna(),
-            num("online_level3").fillna(0) + num("online_level4").fillna(0))
-        table = pd.DataFrame({"Cơ quan": df["name"].str.split(" (", regex=False).str[0], "Mã": df["code"],
-                              "Số TTHC": num("procedures_total"), "Công bố qua BCCI": num("bcci_published"),
-                              "Trực tuyến": online}).sort_values("Số TTHC", ascending=False)
+        table = procedure_counts(df)
         fig = go.Figure(go.Bar(x=table["Số TTHC"][::-1], y=table["Cơ quan"][::-1], orientation="h",
-                               marker_color="#0d6efd", textangle=0, text=[charts._n(v) if v == v else "–"
-                                                             for v in table["Số TTHC"][::-1]]))
+                               marker_color=charts.COLORS[0], textangle=0,
+                               text=[format_int(v) for v in table["Số TTHC"][::-1]]))
         charts.base_layout(fig, max(300, 26 * len(table) + 80))
-        slides.append(Slide("departments-procedures", "Số thủ tục hành chính theo cơ quan", fig,
-                            table.reset_index(drop=True)))
+        slides.append(Slide("departments-procedures", "Số thủ tục hành chính theo cơ quan", fig, table))
     return slides

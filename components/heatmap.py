@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.charts import _n, base_layout, empty_figure, provenance_text
+from components.charts import base_layout, empty_figure, provenance_text
 from data import metrics
-from data.text import format_percent
+from data.text import format_int, format_percent
 
 
 def heatmap_figure(df: pd.DataFrame, metric_id: str, top: int = 30, label: str | None = None,
@@ -26,7 +26,7 @@ def heatmap_figure(df: pd.DataFrame, metric_id: str, top: int = 30, label: str |
     grid = df.pivot_table(index="name", columns="period_label", values="value", aggfunc="first")
     grid = grid.reindex(index=names, columns=order)
     prefix = f"{label}: " if label else ""
-    info = df.assign(_t=[f"{prefix}{_n(n)}/{_n(d)}<br>{provenance_text(ds, s)}" for n, d, ds, s in
+    info = df.assign(_t=[f"{prefix}{format_int(n)}/{format_int(d)}<br>{provenance_text(ds, s)}" for n, d, ds, s in
                          zip(df["numerator"], df["denominator"], df["dataset"], df["source"], strict=True)])
     hover = info.pivot_table(index="name", columns="period_label", values="_t", aggfunc="first")
     hover = hover.reindex(index=names, columns=order).fillna("Chưa có số liệu")

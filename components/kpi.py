@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from components.lights import light_style
+from components.state import COMPARE
 from components.tables import demo_badge
 from data import metrics
 from data.text import format_int, format_percent
@@ -73,8 +74,6 @@ def target_value(metric_id: str, per) -> float | None:  # noqa: ANN001
 
 def kpi_row(cur, old, kpis: list[str], per, compare: str, xl: int = 4) -> dbc.Row:  # noqa: ANN001
     """KPI cards of one unit and period against the comparison period (frames by metric)."""
-    from components.state import COMPARE
-
     cur = cur.set_index("metric") if "metric" in cur else cur
     old = old.set_index("metric") if old is not None and "metric" in old else old
     cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_value(m, per), COMPARE[compare]),

@@ -39,6 +39,21 @@ def figures_table(df: pd.DataFrame) -> dbc.Table | html.P:
     return dbc.Table([header, html.Tbody(body)], striped=True, hover=True, responsive=True, size="sm")
 
 
+def procedure_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Procedure counts per agency (from ``queries.agency_comparison``), most procedures first:
+    agency, code, procedures, published for postal service, online (the registry's
+    ``online_offered``: level 3 + 4 before 2022, partial + full process after)."""
+    from data.schema import OFFER_COUNTS
+
+    num = df[[c for c in OFFER_COUNTS if c in df]].apply(pd.to_numeric, errors="coerce")
+    derived = metrics.derive(num, ["online_offered"])
+    return pd.DataFrame({
+        "Cơ quan": df["name"].str.split(" (", regex=False).str[0], "Mã": df["code"],
+        "Số TTHC": num.get("procedures_total"), "Công bố qua BCCI": num.get("bcci_published"),
+        "Trực tuyến": derived["online_offered"],
+    }).sort_values("Số TTHC", ascending=False).reset_index(drop=True)
+
+
 def batches_table(df: pd.DataFrame) -> dbc.Table | html.P:
     if df.empty:
         return html.P("Chưa nạp lô số liệu nào.", className="text-muted")

@@ -128,6 +128,9 @@ def stated_vs_computed(engine: Engine) -> pd.DataFrame:
 
 
 
+HEAT_COLS = ["key", "name", "period_label", "period_start", "numerator", "denominator", "value", "dataset", "source"]
+
+
 def heat_periods(per: Period, first: date, n: int = 8) -> list[Period]:
     """Up to ``n`` consecutive months (when ``per`` is a month) or quarters (otherwise) ending
     with the one that holds ``per.end``, none starting before ``first``."""
@@ -154,8 +157,8 @@ def heat_frame(engine: Engine, per: Period, scheme: str, unit_id: int | None, le
     on today's provinces through the lineage."""
     if scheme != "today":
         return _heat(engine, per, scheme, unit_id, level, metric_id, first)
-    if unit_id is not None:
-        return _heat(engine, per, "legacy", None, level, metric_id, first).iloc[0:0]
+    if unit_id is not None:  # not available for one province yet: the page shows its empty state
+        return pd.DataFrame(columns=HEAT_COLS)
     from data.queries import _lineage
 
     df = _heat(engine, per, "legacy", None, "province", metric_id, first)
@@ -180,7 +183,7 @@ def _heat(engine: Engine, per: Period, scheme: str, unit_id: int | None, level: 
     from data import rollups
 
     periods = heat_periods(per, first)
-    cols = ["key", "name", "period_label", "period_start", "numerator", "denominator", "value", "dataset", "source"]
+    cols = HEAT_COLS
     if not periods:
         return pd.DataFrame(columns=cols)
     units = units_frame(engine)
@@ -238,9 +241,11 @@ def view_metrics(engine: Engine, per: Period, scheme: str, unit_id: int | None, 
     if not today:
         own = level_metrics_multi(engine, periods, units.at[unit_id, "level"], within=unit_id, metric_ids=metric_ids)
         own = own[own["key"] == unit_id]
-        at = own["period_start"].astype(str) + own["period_end"].astype(str)
-        cur = own[at == f"{per.start}{per.end}"].reset_index(drop=True)
-        old = own[at == f"{prev.start}{prev.end}"].reset_index(drop=True) if prev is not None else None
+
+        def of(p: Period) -> pd.DataFrame:
+            return own[(own["period_start"] == p.start) & (own["period_end"] == p.end)].reset_index(drop=True)
+
+        cur, old = of(per), (of(prev) if prev is not None else None)
         return cur, level_metrics(engine, per, level, within=unit_id, metric_ids=metric_ids), old
     province = unit_id if units.at[unit_id, "level"] == "province" else int(units.at[unit_id, "province_id"])
     own = as_today(engine, per, metric_ids, units.at[unit_id, "level"], within=province)
@@ -292,12 +297,8 @@ def reporting_completeness(engine: Engine, scheme: str, last: date, months: int 
     """
     from data import periods as P
 
-    cols = ["key", "name", "period_label", "period_start", "numerator", "denominator", "value", "dataset", "source"]
-    y, m = last.year, last.month
-    wanted = []
-    for _ in range(months):
-        wanted.append(P.month(y, m))
-        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    cols = HEAT_COLS
+    wanted = heat_periods(P.month(last.year, last.month), date.min, months)
     units = units_frame(engine)
     communes = units[(units["scheme"] == scheme) & (units["level"] == "commune")]
     if communes.empty:

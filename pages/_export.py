@@ -5,7 +5,7 @@ follow the URL."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from dash import Input, Output, callback, clientside_callback, dcc, no_update
 
@@ -22,7 +22,7 @@ MIME = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.pr
 def _links(path: str | None, search: str | None) -> tuple[str, str]:
     query = dict(parse_qsl((search or "").lstrip("?")))
     query["tu"] = path or "/"
-    base = "/trinh-chieu?" + "&".join(f"{k}={v}" for k, v in query.items())
+    base = "/trinh-chieu?" + urlencode(query, safe="/")
     return base, base + "&in=1"
 
 

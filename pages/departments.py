@@ -11,7 +11,8 @@ from components import charts
 from components.families import DEPARTMENT_METRICS
 from components.filterbar import filter_bar
 from components.state import period_options, resolve_view
-from components.tables import demo_badge
+from components.tables import demo_badge, procedure_counts
+from components.view import data_range, find_unit
 from data import metrics, queries
 from data.cache import cached
 from data.db import default_url, get_engine
@@ -27,14 +28,14 @@ SHOWN = list(DEPARTMENT_METRICS)
 
 def layout(**params: str) -> html.Div:
     engine = get_engine(default_url())
-    rng = queries.data_range(engine)
+    rng = data_range(engine)
     if rng is None:
         return html.P("Chưa có số liệu.", className="lead")
     state, per, _prev = resolve_view(params, rng)
     scheme = state.data_scheme
     bar = filter_bar(state, unit_options(engine, state.unit_scheme, current=state.unit),
                      period_options(rng[0], rng[1], state.scheme), show_level=False)
-    unit = queries.find_unit(engine, scheme, state.unit) if state.unit else None
+    unit = find_unit(engine, scheme, state.unit) if state.unit else None
     if unit is None or unit["level"] != "province":
         return html.Div([bar, html.H1("Sở, ngành", className="h3"),
                          dbc.Alert("Chọn một tỉnh ở ô “Đơn vị” để so sánh các sở, ngành của tỉnh.", color="info")])
@@ -47,14 +48,12 @@ def layout(**params: str) -> html.Div:
             dcc.Graph(id=f"dept-{mid}", figure=charts.bar_figure(long, mid), config={"displaylogo": False}))]),
             lg=6, className="mb-3"))
     is_demo = not df.empty and (df["dataset"] != "real").any()
+    counts = procedure_counts(df) if not df.empty else df
     table = dbc.Table([
         html.Thead(html.Tr([html.Th(h) for h in ("Cơ quan", "Số TTHC", "Công bố qua BCCI", "Trực tuyến")])),
-        html.Tbody([html.Tr([html.Td(r.name.split(" (")[0]), html.Td(format_int(r.procedures_total)),
-                             html.Td(format_int(r.bcci_published)),
-                             html.Td(format_int((r.online_partial or 0) + (r.online_full or 0)
-                                                if r.online_partial == r.online_partial
-                                                else (r.online_level3 or 0) + (r.online_level4 or 0)))])
-                    for r in df.itertuples(index=False)]),
+        html.Tbody([html.Tr([html.Td(r["Cơ quan"]), *[html.Td(format_int(r[c]))
+                                                       for c in ("Số TTHC", "Công bố qua BCCI", "Trực tuyến")]])
+                    for _, r in counts.iterrows()]),
     ], size="sm", responsive=True) if not df.empty else html.P("Chưa có số liệu cho kỳ này", className="text-muted")
     return html.Div([
         bar,

@@ -8,6 +8,8 @@ its own page, charts at a fixed size so nothing is cut.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash
 from dash import dcc, html
 
@@ -38,7 +40,7 @@ def layout(tu: str = "/", **params: str) -> html.Div:
             graph,
             _footer(deck, i, total),
         ], className="slide", id=f"slide-{i}"))
-    back = f"{tu}?" + "&".join(f"{k}={v}" for k, v in params.items() if v)
+    back = f"{tu}?" + urlencode({k: v for k, v in params.items() if v}, safe="/")
     controls = html.Div([
         html.A("← Về bảng điều khiển", href=back, className="btn btn-light btn-sm"),
         html.Button("In / lưu PDF", id="present-print", className="btn btn-light btn-sm", n_clicks=0,

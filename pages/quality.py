@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.heatmap import heatmap_figure
+from components.state import SCHEMES as STATE_SCHEMES
 from components.tables import batches_table, demo_badge
 from data import metrics, queries
 from data.cache import cached
@@ -29,7 +30,7 @@ batches = cached(queries.batches)
 completeness = cached(queries.reporting_completeness)
 real_coverage = cached(queries.real_coverage)
 data_range = cached(queries.data_range)
-SCHEMES = {"2025": "Từ 01/07/2025 (34 tỉnh)", "legacy": "Trước 01/07/2025 (63 tỉnh)"}
+SCHEMES = {k: v for k, v in STATE_SCHEMES.items() if k != "today"}  # completeness is per stored scheme
 
 
 def layout(scheme: str = "", **_params: str) -> html.Div:

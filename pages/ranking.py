@@ -15,6 +15,7 @@ from components.filterbar import filter_bar
 from components.league import league_frame, league_table, province_map
 from components.state import ViewState, period_options, resolve_view
 from components.tables import demo_badge
+from components.view import data_range, find_unit
 from data import geo, metrics, queries
 from data.aggregate import units_frame
 from data.cache import cached
@@ -31,12 +32,12 @@ NEXT_LEVEL = {("legacy", "province"): "district", ("legacy", "district"): "commu
 
 def layout(**params: str) -> html.Div:
     engine = get_engine(default_url())
-    rng = queries.data_range(engine)
+    rng = data_range(engine)
     if rng is None:
         return html.P("Chưa có số liệu.", className="lead")
     state, per, prev = resolve_view(params, rng)
     scheme, unit_scheme = state.data_scheme, state.unit_scheme
-    unit = queries.find_unit(engine, unit_scheme, state.unit) if state.unit else None
+    unit = find_unit(engine, unit_scheme, state.unit) if state.unit else None
     m = metrics.get(state.metric)
     target = m.target_on(per.end)
 
