@@ -24,6 +24,7 @@ from data.db import default_url, get_engine
 
 unit_options = cached(queries.unit_options)
 GRAPH_CONFIG = {"displaylogo": False, "locale": "vi"}
+HEAT_TODAY_TEXT = "Theo đơn vị hiện nay, bản đồ nhiệt mới có cho toàn quốc (chọn “Toàn quốc”)"
 NO_DATA = "Chưa có số liệu. Nạp bằng: python -m etl seed / load / demo."
 
 
@@ -56,7 +57,9 @@ def family_layout(params: dict[str, str], title: str, kpis: list[str], main_metr
         hm = metrics.get(heat_metric)
         blocks.append(dbc.Card([
             dbc.CardHeader(f"{hm.label_vi}: đơn vị × kỳ (30 đơn vị yếu nhất ở kỳ gần nhất)"),
-            dbc.CardBody(dcc.Graph(id=f"{prefix}-heatmap", figure=heatmap_figure(view.heat(heat_metric), heat_metric),
+            dbc.CardBody(dcc.Graph(id=f"{prefix}-heatmap", figure=heatmap_figure(
+                view.heat(heat_metric), heat_metric, empty_text=HEAT_TODAY_TEXT
+                if state.scheme == "today" and view.unit is not None else None),
                                    config=GRAPH_CONFIG))], className="mb-3"))
     if extra is not None:
         blocks.append(extra(view.kids))

@@ -11,12 +11,12 @@ from data.text import format_int, format_percent
 
 
 def heatmap_figure(df: pd.DataFrame, metric_id: str, top: int = 30, label: str | None = None,
-                   zrange: tuple[float, float] | None = None) -> go.Figure:
+                   zrange: tuple[float, float] | None = None, empty_text: str | None = None) -> go.Figure:
     """Rows: the ``top`` units that do worst in the latest period (worst on top); columns:
     periods in time order. Cells show the value; hover adds counts and provenance.
     ``metric_id`` outside the registry (e.g. reporting completeness): higher is better."""
     if df.empty:
-        return empty_figure()
+        return empty_figure(empty_text) if empty_text else empty_figure()
     higher_is_better = metrics.get(metric_id).higher_is_better if metric_id in metrics.BY_ID else True
     order = df.sort_values("period_start")["period_label"].drop_duplicates().tolist()
     latest = df[df["period_start"] == df["period_start"].max()].set_index("name")["value"]

@@ -50,8 +50,9 @@ def layout(**params: str) -> html.Div:
     is_demo = not df.empty and (df["dataset"] != "real").any()
     counts = procedure_counts(df) if not df.empty else df
     table = dbc.Table([
-        html.Thead(html.Tr([html.Th(h) for h in ("Cơ quan", "Số TTHC", "Công bố qua BCCI", "Trực tuyến")])),
-        html.Tbody([html.Tr([html.Td(r["Cơ quan"]), *[html.Td(format_int(r[c]))
+        html.Thead(html.Tr([html.Th("Cơ quan"), *[html.Th(h, className="text-end")
+                                                     for h in ("Số TTHC", "Công bố qua BCCI", "Trực tuyến")]])),
+        html.Tbody([html.Tr([html.Td(r["Cơ quan"]), *[html.Td(format_int(r[c]), className="text-end")
                                                        for c in ("Số TTHC", "Công bố qua BCCI", "Trực tuyến")]])
                     for _, r in counts.iterrows()]),
     ], size="sm", responsive=True) if not df.empty else html.P("Chưa có số liệu cho kỳ này", className="text-muted")
