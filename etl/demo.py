@@ -140,7 +140,9 @@ def _subjects(conn: Connection, scheme: str, province_ids: list[int], first: dat
     def idx(d: date | None, default: int) -> int:
         return default if d is None else max(0, min(n_months - 1, _month_index(d, first)))
 
-    a_from = [idx(vf, 0) if vf is None or vf >= first else 0 for _, _, vf, _ in ag]
+    # an agency created after the last month never reports (its month index lies past the end)
+    a_from = [n_months if vf is not None and vf > last else (idx(vf, 0) if vf is None or vf >= first else 0)
+              for _, _, vf, _ in ag]
     a_to = [n_months - 1 if vt is None else (_month_index(vt, first) if vt >= first else -1) for *_, vt in ag]
     n_a, n_d, n_c = len(ag), len(dist), len(comm)
     return Subjects(
