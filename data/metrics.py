@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -317,3 +318,126 @@ def from_pairs(df: pd.DataFrame, key_cols: list[str], metric_ids: list[str] | No
     if not frames:
         return pd.DataFrame(columns=[*key_cols, "metric", "numerator", "denominator", "value"])
     return pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+
+
+# --- a period made of months: the parts of each dossier indicator ---------------------------
+#
+# The analytics store keeps, per unit and month, the parts of every dossier indicator, so that
+# a quarter, a half or a year is summed from its months in the database: a *flow* is summed
+# over the months, a *first* part is the first month's (dossiers carried over from before the
+# period) and a *last* part is the last month's (dossiers still in progress at its end),
+# exactly as docs/data_model.md aggregates the counts themselves. A month's indicator is
+# numerator = nf + nl and denominator = df + d0 + dl; a period of months m1..mk has
+# numerator = Σ nf + nl(mk) and denominator = Σ df + d0(m1) + dl(mk).
+#
+# Where a month's value is known but cannot be split (e.g. a total received without the
+# carried-over count), it is kept apart as xn / xd: it counts for that month alone, never in a
+# longer period, where the counts it would need are unknown.
+
+PART_NAMES = ("nf", "nl", "df", "d0", "dl", "xn", "xd")
+
+Parts = tuple[pd.Series | None, pd.Series | None, pd.Series | None]  # flow, first, last
+
+
+def _flow(name: str) -> Callable[[pd.DataFrame, pd.DataFrame], Parts]:
+    return lambda df, d: (d[name], None, None)
+
+
+def _last(name: str) -> Callable[[pd.DataFrame, pd.DataFrame], Parts]:
+    return lambda df, d: (None, None, d[name])
+
+
+def _with_carried(allow_unknown_carried: bool) -> Callable[[pd.DataFrame, pd.DataFrame], Parts]:
+    def parts(df: pd.DataFrame, d: pd.DataFrame) -> Parts:
+        carried = _col(df, "received_carried")
+        if allow_unknown_carried:  # "received" falls back to the new dossiers alone
+            carried = carried.where(carried.notna() | d["new_received"].isna(), 0.0)
+        return d["new_received"], carried, None
+    return parts
+
+
+def _overdue_any(df: pd.DataFrame, d: pd.DataFrame) -> Parts:
+    stated = _col(df, "overdue_total")
+    flow = stated.fillna(_col(df, "settled_overdue"))
+    last = _col(df, "pending_overdue").where(stated.isna(), 0.0)
+    return flow, None, last
+
+
+# derived column -> its parts (flow, first, last) per subject and month
+DERIVED_PARTS: dict[str, Callable[[pd.DataFrame, pd.DataFrame], Parts]] = {
+    "new_received": _flow("new_received"),
+    "received_postal": _flow("received_postal"),
+    "received_online": _flow("received_online"),
+    "received_all": _with_carried(False),
+    "received_for_overdue": _with_carried(True),
+    "returned_total": _flow("returned_total"),
+    "returned_postal": _flow("returned_postal"),
+    "settled": _flow("settled"),
+    "settled_in_time": _flow("settled_in_time"),
+    "settled_overdue": _flow("settled_overdue"),
+    "pending": _last("pending"),
+    "pending_within": _last("pending_within"),
+    "pending_overdue": _last("pending_overdue"),
+    "overdue_any": _overdue_any,
+    "in_time_any": lambda df, d: (_col(df, "settled_early") + _col(df, "settled_on_time"), None,
+                                  _col(df, "pending_within")),
+    "settled_plus_pending": lambda df, d: (d["settled"], None, d["pending"]),
+}
+# derived columns whose month value may be known without its parts (then kept as xn / xd)
+_UNSPLITTABLE = ("received_all", "received_for_overdue")
+
+
+def dossier_metrics() -> list[Metric]:
+    return [m for m in METRICS if m.source == "dossier"]
+
+
+@cache
+def metric_parts(metric_id: str) -> tuple[str, ...]:
+    """The parts the store keeps for a dossier indicator, e.g. ('nf', 'df') for a share of
+    flows, ('nf', 'nl', 'df', 'dl') for the Index 766 rate (in progress counted at the end)."""
+    m = get(metric_id)
+    probe = pd.DataFrame({c: [1.0] for c in _ALL_COUNTS()})
+    d = derive(probe)
+    out = []
+    for side, names in ((m.numerator, ("nf", None, "nl")), (m.denominator, ("df", "d0", "dl"))):
+        for part, name in zip(DERIVED_PARTS[side](probe, d), names, strict=True):
+            if part is not None and name is not None:
+                out.append(name)
+    if m.numerator in _UNSPLITTABLE or m.denominator in _UNSPLITTABLE:
+        out += ["xn", "xd"]
+    return tuple(out)
+
+
+def _ALL_COUNTS() -> tuple[str, ...]:  # noqa: N802
+    from data.schema import DOSSIER_COUNTS
+
+    return DOSSIER_COUNTS
+
+
+def month_parts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per row of stored counts (one subject, one period): the parts of every dossier indicator
+    as columns '<metric>__<part>'. All parts of an indicator are known together (or all NaN),
+    so a subject that lacks a count never inflates a share (like ``pairs``)."""
+    d = derive(counts)
+    out: dict[str, pd.Series] = {}
+    for m in dossier_metrics():
+        num, den = d[m.numerator], d[m.denominator]
+        known = num.notna() & den.notna()
+        n_parts = DERIVED_PARTS[m.numerator](counts, d)
+        d_parts = DERIVED_PARTS[m.denominator](counts, d)
+        named = {"nf": n_parts[0], "nl": n_parts[2], "df": d_parts[0], "d0": d_parts[1], "dl": d_parts[2]}
+        kept = [p for p in metric_parts(m.id) if p in named]
+        split = known.copy()
+        for p in kept:
+            split &= named[p].notna()
+        for p in kept:
+            out[f"{m.id}__{p}"] = named[p].where(split)
+        if "xn" in metric_parts(m.id):
+            out[f"{m.id}__xn"] = num.where(known & ~split)
+            out[f"{m.id}__xd"] = den.where(known & ~split)
+    return pd.DataFrame(out, index=counts.index)
+
+
+def part_columns() -> list[str]:
+    """Every '<metric>__<part>' column of the store, in registry order."""
+    return [f"{m.id}__{p}" for m in dossier_metrics() for p in metric_parts(m.id)]

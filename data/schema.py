@@ -281,3 +281,84 @@ target = Table(
 )
 
 FIGURE_TABLES = (dossier_stat, procedure_offer, postal_agreement, count_stat, stated_value)
+
+# --- the analytics store: aggregates the ETL maintains, the only tables pages read ---------
+# Built by data/build from the figure tables above in the same transaction as every write
+# (docs/data_model.md). One row per unit (or agency) and period; ``key`` is the unit id (the
+# agency id at level 'department'), ``province`` the province it lies in (itself for a
+# province), ``parent`` the key one level up. ``batches``: the load batches behind the row
+# ("3,7"): the provenance of every stored figure.
+
+
+def _store_columns() -> list:
+    return [
+        Column("level", String(10), nullable=False),  # province | district | commune | department
+        Column("key", Integer, nullable=False),
+        Column("scheme", String(10), nullable=False),
+        Column("parent", Integer, nullable=False),
+        Column("province", Integer, nullable=False),
+        Column("period_start", Date, nullable=False),
+        Column("period_end", Date, nullable=False),
+        Column("batches", Text, nullable=False),
+    ]
+
+
+def _metric_columns(kind: str) -> list:
+    from data import metrics
+
+    cols: list = []
+    for m in metrics.METRICS:
+        if m.source != kind:
+            continue
+        parts = metrics.metric_parts(m.id) if kind == "dossier" else ("num", "den", "stated")
+        cols += [Column(f"{m.id}__{p}", BigInteger) for p in parts]
+        cols += [Column(f"{m.id}__real", Integer), Column(f"{m.id}__demo", Integer)]
+    return cols
+
+
+# Dossier indicators. grain 'month': one calendar month (periods are summed from months);
+# grain 'stated': a figure for exactly this period that replaces the sum of its months (a
+# source stating "9 tháng 2020", a file of quarters) — see data/build/overlay.py.
+agg_dossier = Table(
+    "agg_dossier",
+    metadata,
+    *_store_columns(),
+    Column("grain", String(6), nullable=False),
+    Column("months", Integer, nullable=False),  # calendar months the row covers
+    Column("reporting", Integer, nullable=False),  # communes with a report in the row
+    *_metric_columns("dossier"),
+    UniqueConstraint("level", "key", "grain", "period_start", "period_end", name="uq_agg_dossier_key"),
+    Index("ix_agg_dossier_within", "scheme", "level", "province", "grain", "period_start"),
+)
+
+# Procedure offers: snapshots as of ``period_end`` (a period's value is its latest snapshot).
+# '<metric>__stated' = 1 where the pair comes from a catalogue stated for the unit itself.
+agg_offer = Table(
+    "agg_offer",
+    metadata,
+    *_store_columns(),
+    *[Column(name, BigInteger) for name in OFFER_COUNTS],
+    *_metric_columns("offer"),
+    UniqueConstraint("level", "key", "period_end", name="uq_agg_offer_key"),
+    Index("ix_agg_offer_within", "scheme", "level", "province", "period_end"),
+)
+
+# Counts of units and agencies: kind 'stated' (count_stat, as of its period), 'zero' (communes
+# without an online dossier, counted from the communes' months for each standard period) and
+# 'agreements' (agencies with a postal agreement signed by ``period_end``).
+agg_count = Table(
+    "agg_count",
+    metadata,
+    *_store_columns(),
+    Column("kind", String(10), nullable=False),
+    Column("units_total", BigInteger),
+    Column("units_zero_activity", BigInteger),
+    Column("agencies_total", BigInteger),
+    Column("agencies_with_agreement", BigInteger),
+    Column("units_real", Integer), Column("units_demo", Integer),
+    Column("agencies_real", Integer), Column("agencies_demo", Integer),
+    UniqueConstraint("level", "key", "kind", "period_start", "period_end", name="uq_agg_count_key"),
+    Index("ix_agg_count_within", "scheme", "level", "province", "kind", "period_end"),
+)
+
+STORE_TABLES = (agg_dossier, agg_offer, agg_count)

@@ -156,3 +156,49 @@ class Registry:
         return self._agency_by_key.get((province_id, name_key(text))) or self._agency_by_key.get(
             (province_id, fold(text))
         )
+
+
+# --- the unit tree as frames (builder and read side) ---------------------------------------
+
+
+def unit_tree(conn: Connection) -> pd.DataFrame:
+    """All units indexed by id: scheme, level, code, name, short_name, parent_id, and their
+    province_id and district_id (the unit itself where it is one); about 14,000 rows."""
+    df = pd.DataFrame(conn.execute(select(unit.c.id, unit.c.scheme, unit.c.level, unit.c.code, unit.c.name,
+                                          unit.c.short_name, unit.c.parent_id)).all(),
+                      columns=["id", "scheme", "level", "code", "name", "short_name", "parent_id"])
+    if df.empty:
+        return df.assign(province_id=pd.Series(dtype="Int64"), district_id=pd.Series(dtype="Int64"))
+    parent = df.set_index("id")["parent_id"]
+    level = df.set_index("id")["level"]
+    df["province_id"] = df["id"].where(df["level"] == "province")
+    df["district_id"] = df["id"].where(df["level"] == "district")
+    p1 = df["parent_id"]
+    p1_level = p1.map(level)
+    df.loc[p1_level == "province", "province_id"] = p1[p1_level == "province"]
+    df.loc[p1_level == "district", "district_id"] = p1[p1_level == "district"]
+    p2 = p1.map(parent)
+    mask = (p1_level == "district") & p2.notna()
+    df.loc[mask, "province_id"] = p2[mask]
+    for col in ("province_id", "district_id", "parent_id"):
+        df[col] = df[col].astype("Int64")
+    return df.set_index("id", drop=False)
+
+
+def agency_frame(conn: Connection) -> pd.DataFrame:
+    """Agencies indexed by id: unit_id (their province), type_code, name, kind, valid_from/to."""
+    df = pd.DataFrame(conn.execute(
+        select(agency.c.id, agency.c.unit_id, agency.c.type_code, agency.c.name, agency_type.c.kind,
+               agency_type.c.valid_from, agency_type.c.valid_to)
+        .join(agency_type, agency_type.c.code == agency.c.type_code)).all(),
+        columns=["id", "unit_id", "type_code", "name", "kind", "valid_from", "valid_to"])
+    return df.set_index("id", drop=False)
+
+
+def lineage_frame(conn: Connection) -> pd.DataFrame:
+    """The default lineage rows (old unit -> the new unit that takes its figures): old, new, level."""
+    from data.schema import unit_lineage
+
+    return pd.DataFrame(conn.execute(
+        select(unit_lineage.c.old_unit_id, unit_lineage.c.new_unit_id, unit_lineage.c.level)
+        .where(unit_lineage.c.is_default.is_(True))).all(), columns=["old", "new", "level"])

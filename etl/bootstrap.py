@@ -29,6 +29,12 @@ def ensure_database(engine: Engine) -> None:
     embedded = engine.url.drivername.startswith("sqlite") and engine.url.database == str(db.DEFAULT_SQLITE)
     upgrade(engine)
     if has_batches(engine):
+        from data.build import is_built, rebuild
+
+        with engine.begin() as conn:
+            if not is_built(conn):  # figures loaded before the analytics store existed
+                print("Tạo số liệu tổng hợp từ số liệu đã có...", file=sys.stderr)
+                rebuild(conn)
         return
     if not embedded:
         print(

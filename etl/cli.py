@@ -1,4 +1,4 @@
-"""``python -m etl <command> [--db URL]``: init, seed, demo, load, metrics, findings."""
+"""``python -m etl <command> [--db URL]``: init, seed, demo, load, rebuild, metrics, findings."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load", help="Nạp tệp CSV/XLSX (mẫu của dự án hoặc Biểu số 06/VPCP/KSTT)")
     _add_db(p)
     p.add_argument("files", nargs="+")
+
+    p = sub.add_parser("rebuild", help="Tổng hợp lại toàn bộ số liệu tổng hợp từ số liệu gốc và báo khác biệt")
+    _add_db(p)
 
     p = sub.add_parser("metrics", help="In các chỉ số (CSV)")
     _add_db(p)
@@ -118,6 +121,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from etl.load import run_load
 
         return run_load(engine, args.files)
+    if args.command == "rebuild":
+        return cmd_rebuild(engine)
     if args.command == "metrics":
         from etl.report import run_metrics
 
@@ -132,10 +137,32 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_init_quiet(engine: Engine) -> None:
-    """Make sure schema and registries exist (cheap when they do)."""
+    """Make sure schema, registries and the analytics store exist (cheap when they do)."""
+    from data.build import is_built, rebuild
     from etl.units import load_agencies, load_units
 
     upgrade(engine)
     with engine.begin() as conn:
         load_units(conn)
         load_agencies(conn)
+        if not is_built(conn):  # a database from before the analytics store
+            print("Tạo số liệu tổng hợp từ số liệu gốc đã có...", file=sys.stderr)
+            rebuild(conn)
+
+
+def cmd_rebuild(engine: Engine) -> int:
+    """Recompute the analytics store from the raw figures; say what differed."""
+    from data.build import rebuild
+    from data.text import format_int
+
+    names = {"agg_dossier": "hồ sơ", "agg_offer": "TTHC", "agg_count": "đếm đơn vị/cơ quan"}
+    with engine.begin() as conn:
+        report = rebuild(conn)
+    same = True
+    for table, (rows, changed, extra) in report.items():
+        same &= changed == 0 and extra == 0
+        print(f"{names[table]}: {format_int(rows)} dòng tổng hợp; {format_int(changed)} dòng khác hoặc thiếu, "
+              f"{format_int(extra)} dòng thừa", file=sys.stderr)
+    print("Số liệu tổng hợp đã khớp với số liệu gốc." if same else
+          "Đã sửa các khác biệt: số liệu tổng hợp nay khớp với số liệu gốc.", file=sys.stderr)
+    return 0

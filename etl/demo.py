@@ -25,7 +25,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
-from tqdm import tqdm
 
 from data import periods as P
 from data.schema import (
@@ -39,7 +38,8 @@ from data.schema import (
     unit,
     unit_lineage,
 )
-from etl.store import PeriodCache, open_batch, sha256_bytes
+from data.store import bulk_insert
+from etl.store import PeriodCache, close_batch, open_batch, sha256_bytes
 
 GENERATOR_VERSION = "demo-1"
 LEGACY_FIRST = date(2019, 1, 1)
@@ -263,7 +263,7 @@ def run_demo(engine: Engine, provinces: str = "default", seed: int = 2025, until
     name = f"demo:{provinces}:seed{seed}:{last:%Y-%m}"
     with engine.begin() as conn:
         old_ids, new_ids = select_provinces(conn, provinces)
-        batch_id, replaced = open_batch(
+        batch_id, replaced, covered = open_batch(
             conn, kind="demo", dataset="demo", file_name=name,
             sha256=sha256_bytes(f"{name}:{GENERATOR_VERSION}".encode()), rows=0,
             note="Dữ liệu minh họa, sinh tự động (không phải số liệu thật)",
@@ -286,6 +286,7 @@ def run_demo(engine: Engine, provinces: str = "default", seed: int = 2025, until
         from data.schema import load_batch
 
         conn.execute(update(load_batch).where(load_batch.c.id == batch_id).values(rows=total))
+        close_batch(conn, batch_id, covered, whole=provinces.strip().lower() == "all", progress=True)
     print(f"{name}: đã sinh {total:,} dòng dữ liệu minh họa".replace(",", ".")
           + (f" (thay thế lô {replaced})" if replaced else "") + ".", file=sys.stderr)
     return 0
@@ -313,7 +314,7 @@ def _generate_scheme(conn: Connection, rng: np.random.Generator, batch_id: int, 
     for c in DOSSIER_COUNTS:
         data[c] = sim[c] if sim[c] is not None else np.full(n, None, dtype=object)
     frame = pd.DataFrame(data, columns=columns)
-    _bulk_insert(conn, dossier_stat, frame, f"Hồ sơ {label}")
+    bulk_insert(conn, dossier_stat, frame, f"Hồ sơ {label}")
 
     quarters = sorted({(p.start.year, (p.start.month - 1) // 3 + 1) for p in months})
     qpers = [P.quarter(y, q) for y, q in quarters]
@@ -332,7 +333,7 @@ def _generate_scheme(conn: Connection, rng: np.random.Generator, batch_id: int, 
         for c in OFFER_COUNTS:
             of[c] = pd.to_numeric(of[c], errors="coerce").round().astype("Int64") if c in of else pd.NA
         cols = ["batch_id", "source_ref", "unit_id", "agency_id", "scope", "period_id", *OFFER_COUNTS]
-        _bulk_insert(conn, procedure_offer, of[cols], f"TTHC {label}")
+        bulk_insert(conn, procedure_offer, of[cols], f"TTHC {label}")
 
     # Postal cooperation agreements: most agencies and district PPCs sign in 2017-2021.
     cand = np.flatnonzero(subj.kind != "commune")
@@ -347,7 +348,7 @@ def _generate_scheme(conn: Connection, rng: np.random.Generator, batch_id: int, 
     agr.loc[subj.agency_id[cand][signs] < 0, "agency_id"] = pd.NA
     if scheme == "2025":
         agr["signed_on"] = [max(d, date(2025, 7, 1)) for d in agr["signed_on"]]
-    _bulk_insert(conn, postal_agreement, agr, f"Thỏa thuận BCCI {label}")
+    bulk_insert(conn, postal_agreement, agr, f"Thỏa thuận BCCI {label}")
     return len(frame) + len(of) + len(agr)
 
 
@@ -362,33 +363,3 @@ def _province_catalogue(subj: Subjects, of: pd.DataFrame, batch_id: int, ref: st
     prov["unit_id"], prov["agency_id"], prov["scope"] = prov["province_id"], pd.NA, "total"
     prov["batch_id"], prov["source_ref"] = batch_id, ref
     return prov.drop(columns=["province_id"])
-
-
-def _bulk_insert(conn: Connection, table, frame: pd.DataFrame, label: str) -> None:  # noqa: ANN001
-    """Fast insert: COPY on PostgreSQL, executemany of tuples elsewhere; progress on stderr."""
-    cols = list(frame.columns)
-    values = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
-    total = len(frame)
-    dbapi = conn.connection.dbapi_connection
-    with tqdm(total=total, desc=label, unit="dòng", unit_scale=True, leave=False, file=sys.stderr) as bar:
-        if conn.dialect.name == "postgresql":
-            with dbapi.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
-                for k, row in enumerate(values, 1):
-                    copy.write_row(row)
-                    if k % CHUNK == 0:
-                        bar.update(CHUNK)
-            bar.update(total % CHUNK)
-            return
-        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        cur = dbapi.cursor()
-        batch: list[tuple] = []
-        for row in values:
-            batch.append(row)
-            if len(batch) == CHUNK:
-                cur.executemany(sql, batch)
-                bar.update(len(batch))
-                batch = []
-        if batch:
-            cur.executemany(sql, batch)
-            bar.update(len(batch))
-        cur.close()

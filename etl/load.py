@@ -30,6 +30,7 @@ from etl.store import (
     BatchResult,
     Finding,
     PeriodCache,
+    close_batch,
     find_active_batch,
     insert_rows,
     open_batch,
@@ -187,7 +188,8 @@ def _rejected(name: str, rule: str, message: str) -> BatchResult:
 
 def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list[Finding]) -> BatchResult:
     with engine.begin() as conn:
-        batch_id, replaced = open_batch(conn, kind="file", dataset="real", file_name=name, sha256=sha, rows=len(rows))
+        batch_id, replaced, covered = open_batch(conn, kind="file", dataset="real", file_name=name, sha256=sha,
+                                                 rows=len(rows))
         if batch_id is None:  # loaded meanwhile by another process
             same = find_active_batch(conn, sha256=sha, kind="file")
             return BatchResult(same.id if same else None, "unchanged", rows=len(rows))
@@ -212,6 +214,7 @@ def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list
                 insert_rows(conn, procedure_offer, offers)
                 bar.update(len(rows[i:i + chunk]))
         save_findings(conn, batch_id, findings, periods)
+        close_batch(conn, batch_id, covered, progress=len(rows) >= PROGRESS_MIN_ROWS)
     return BatchResult(batch_id, "replaced" if replaced else "loaded", rows=len(rows), findings=findings,
                        replaced_batch_id=replaced)
 

@@ -22,7 +22,7 @@ from data.periods import classify
 from data.schema import count_stat, dossier_stat, procedure_offer, stated_value, target
 from data.text import nfc
 from data.units import Registry
-from etl.store import Finding, PeriodCache, insert_rows, open_batch, save_findings, sha256_of
+from etl.store import Finding, PeriodCache, close_batch, insert_rows, open_batch, save_findings, sha256_of
 from etl.validate import stated_percentage_finding
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "reference" / "seed_figures.csv"
@@ -47,7 +47,7 @@ def run_seed(engine: Engine, path: Path = SEED_FILE) -> int:
     """Load the seed figures as one 'real' batch; a second run changes nothing."""
     rows = read_seed(path)
     with engine.begin() as conn:
-        batch_id, replaced = open_batch(
+        batch_id, replaced, covered = open_batch(
             conn, kind="seed", dataset="real", file_name=path.name, sha256=sha256_of(path), rows=len(rows),
             note="Số liệu trích từ các tài liệu nguồn (shared/seeds)",
         )
@@ -101,6 +101,7 @@ def run_seed(engine: Engine, path: Path = SEED_FILE) -> int:
         insert_rows(conn, target, targets)
         findings = _stated_findings(path.name, rows, dossiers)
         save_findings(conn, batch_id, findings, periods)
+        close_batch(conn, batch_id, covered)
     n_figures = sum(len(v) for v in wide.values()) + len(counts) + len(stated) + len(targets)
     print(
         f"{path.name}: đã nạp {len(rows)} số liệu thành {n_figures} dòng"

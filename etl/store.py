@@ -1,7 +1,8 @@
 """Write side shared by ``seed``, ``load`` and ``demo``: periods, batches, figures, findings.
 
 A batch is written in one transaction by the caller (``with engine.begin() as conn``), so a
-failure leaves the database as it was. Re-loading the same content (same SHA-256) is a no-op;
+failure leaves the database as it was; ``close_batch`` then refreshes the analytics store for
+what the batch (and the batch it replaced) touched, in the same transaction. Re-loading the same content (same SHA-256) is a no-op;
 loading a file with the same name but new content replaces the earlier batch and its figures.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from data.build import Scope, footprint, refresh
 from data.periods import Period
 from data.schema import FIGURE_TABLES, finding, load_batch, period, target
 
@@ -118,14 +120,14 @@ def open_batch(
     rows: int,
     note: str | None = None,
     replace_same_name: bool = True,
-) -> tuple[int | None, int | None]:
-    """Start a batch. Returns (new batch id, replaced batch id).
+) -> tuple[int | None, int | None, Scope]:
+    """Start a batch. Returns (new batch id, replaced batch id, what the replaced batch covered).
 
     The new id is None when an active batch of this kind already has the same content:
     the caller then changes nothing.
     """
     if find_active_batch(conn, sha256=sha256, kind=kind) is not None:
-        return None, None
+        return None, None, Scope(set(), set())
     replaced = find_active_batch(conn, file_name=file_name, kind=kind) if replace_same_name else None
     new_id = conn.execute(
         insert(load_batch).values(
@@ -140,12 +142,21 @@ def open_batch(
         )
     ).inserted_primary_key[0]
     if replaced is not None:
+        covered = footprint(conn, [replaced.id])  # before its rows are gone
         delete_batch_figures(conn, replaced.id)
         conn.execute(
             update(load_batch).where(load_batch.c.id == replaced.id).values(status="replaced", replaced_by=new_id)
         )
-        return new_id, replaced.id
-    return new_id, None
+        return new_id, replaced.id, covered
+    return new_id, None, Scope(set(), set())
+
+
+def close_batch(conn: Connection, batch_id: int, replaced: Scope | None = None, whole: bool = False,
+                progress: bool = False) -> None:
+    """Bring the analytics store up to date with a batch just written (and the one it replaced):
+    the provinces and years they touch, or everything (``whole``: e.g. the national demo)."""
+    scope = Scope() if whole else footprint(conn, [batch_id]) | (replaced or Scope(set(), set()))
+    refresh(conn, scope, progress=progress)
 
 
 def insert_rows(conn: Connection, table, rows: Sequence[dict], chunk: int = 5000) -> None:  # noqa: ANN001

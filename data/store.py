@@ -1,0 +1,176 @@
+"""The analytics store (tables agg_dossier, agg_offer, agg_count in data/schema.py): its
+columns, the arithmetic of periods made of sub-periods, and fast bulk writes.
+
+Shared by the builder (data/build, run by the ETL) and the read side (data/read): a period's
+indicator is computed from its parts in one place (``pairs_from_parts``), whether the parts
+were summed by the database (the read side's GROUP BY) or in memory (the builder's overlays).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Table, delete
+from tqdm import tqdm
+
+from data import metrics
+
+DOSSIER_IDS = [m.id for m in metrics.dossier_metrics()]
+OFFER_IDS = [m.id for m in metrics.METRICS if m.source == "offer"]
+COUNT_IDS = [m.id for m in metrics.METRICS if m.source == "count"]
+PARTS = metrics.part_columns()  # '<metric>__nf' ...
+FLAGS = [f"{mid}__{d}" for mid in DOSSIER_IDS for d in ("real", "demo")]
+FIRST_PARTS = {p for p in PARTS if p.endswith("__d0")}
+LAST_PARTS = {p for p in PARTS if p.endswith(("__nl", "__dl"))}
+SINGLE_PARTS = {p for p in PARTS if p.endswith(("__xn", "__xd"))}
+FLOW_PARTS = [p for p in PARTS if p not in FIRST_PARTS | LAST_PARTS | SINGLE_PARTS]
+
+
+def months_spanned(start: date, end: date) -> int:
+    """Calendar months touched by a period (2020-01-01..2020-02-24 -> 2)."""
+    return (end.year * 12 + end.month) - (start.year * 12 + start.month) + 1
+
+
+def month_aligned(start: date, end: date) -> bool:
+    nxt = date(end.year + (end.month == 12), end.month % 12 + 1, 1)
+    return start.day == 1 and (nxt - end).days == 1
+
+
+def pairs_from_parts(df: pd.DataFrame, single: np.ndarray | bool) -> pd.DataFrame:
+    """'<metric>:num' / '<metric>:den' of every dossier indicator from summed parts.
+
+    ``single``: rows that are one stored period (a month, a stated period), where a value kept
+    without its parts (xn / xd) counts; elsewhere a missing part makes the pair unknown.
+    """
+    out = {}
+    single = np.broadcast_to(np.asarray(single, dtype=bool), (len(df),))
+    for mid in DOSSIER_IDS:
+        parts = metrics.metric_parts(mid)
+        num = sum((df[f"{mid}__{p}"].astype("float64") for p in parts if p in ("nf", "nl")), start=0.0)
+        den = sum((df[f"{mid}__{p}"].astype("float64") for p in parts if p in ("df", "d0", "dl")), start=0.0)
+        if "xn" in parts:
+            num = num.where(~(num.isna() & single), df[f"{mid}__xn"].astype("float64"))
+            den = den.where(~(den.isna() & single), df[f"{mid}__xd"].astype("float64"))
+        known = num.notna() & den.notna()
+        out[f"{mid}:num"], out[f"{mid}:den"] = num.where(known), den.where(known)
+    return pd.DataFrame(out, index=df.index)
+
+
+def parts_from_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The inverse for a single stated period: the pair in the indicator's first numerator and
+    denominator parts, zeros in its other parts (so ``pairs_from_parts`` gives it back)."""
+    out = {}
+    for mid in DOSSIER_IDS:
+        parts = metrics.metric_parts(mid)
+        num, den = pairs[f"{mid}:num"], pairs[f"{mid}:den"]
+        known = num.notna() & den.notna()
+        first_n = next(p for p in parts if p in ("nf", "nl"))
+        first_d = next(p for p in parts if p in ("df", "d0", "dl"))
+        for p in parts:
+            if p in ("xn", "xd"):
+                out[f"{mid}__{p}"] = pd.Series(np.nan, index=pairs.index)
+            elif p == first_n:
+                out[f"{mid}__{p}"] = num.where(known)
+            elif p == first_d:
+                out[f"{mid}__{p}"] = den.where(known)
+            else:
+                out[f"{mid}__{p}"] = pd.Series(0.0, index=pairs.index).where(known)
+    return pd.DataFrame(out, index=pairs.index)
+
+
+def sum_subperiods(df: pd.DataFrame, keys: list[str], start: date, end: date) -> pd.DataFrame:
+    """In memory, what the read side's GROUP BY does: per ``keys``, the rows lying inside
+    start..end summed into one period. Flows are summed, first parts taken from the rows that
+    start at ``start``, last parts from those that end at ``end``; 'days' is the number of
+    days the rows cover and 'single' whether one row is the whole period."""
+    inside = df[(df["period_start"] >= start) & (df["period_end"] <= end)]
+    if inside.empty:
+        return pd.DataFrame(columns=[*keys, *PARTS, *FLAGS, "days", "rows", "single", "batches"]).set_index(keys)
+    inside = inside.copy()
+    is_first = (inside["period_start"] == start).to_numpy()
+    is_last = (inside["period_end"] == end).to_numpy()
+    is_whole = is_first & is_last
+    for p in FIRST_PARTS:
+        inside[p] = inside[p].where(is_first)
+    for p in LAST_PARTS:
+        inside[p] = inside[p].where(is_last)
+    for p in SINGLE_PARTS:
+        inside[p] = inside[p].where(is_whole)
+    inside["days"] = [(e - s).days + 1 for s, e in zip(inside["period_start"], inside["period_end"], strict=True)]
+    inside["rows"] = 1
+    out = group_sum(inside, keys, [*PARTS, *FLAGS, "days", "rows"])
+    out["single"] = (out["rows"] == 1) & (out["days"] == (end - start).days + 1)
+    return out
+
+
+def join_ids(values: Iterable) -> str:
+    """'3,7' from batch-id strings or numbers (sorted, distinct)."""
+    ids = {int(x) for v in values if v is not None and v == v for x in str(v).split(",") if x}
+    return ",".join(str(i) for i in sorted(ids))
+
+
+def group_sum(df: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.DataFrame:
+    """Sum ``cols`` per group (all-unknown stays unknown); join the batch ids of each group
+    (vectorised: Python joins only the groups with several distinct id lists)."""
+    g = df.groupby(keys, sort=False, dropna=False)
+    out = g[cols].sum(min_count=1)
+    first, n = g["batches"].first(), g["batches"].nunique()
+    out["batches"] = first
+    many = n[n > 1].index
+    if len(many):
+        sub = df.set_index(keys)["batches"]
+        out.loc[many, "batches"] = sub.loc[many].groupby(level=list(range(len(keys)))).agg(join_ids)
+    return out
+
+
+def as_ints(values: pd.DataFrame) -> pd.DataFrame:
+    """Counts as nullable integers for storing (NaN -> NULL)."""
+    return values.apply(lambda s: pd.to_numeric(s, errors="coerce").round().astype("Int64"))
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+CHUNK = 20000
+
+
+def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame, label: str | None = None) -> None:
+    """Fast insert of a frame whose columns are the table's: COPY on PostgreSQL, executemany of
+    tuples elsewhere; a progress bar on stderr when ``label`` is given."""
+    if frame.empty:
+        return
+    cols = list(frame.columns)
+    values: Iterable[tuple] = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+    total = len(frame)
+    dbapi = conn.connection.dbapi_connection
+    with tqdm(total=total, desc=label, unit="dòng", unit_scale=True, leave=False, file=sys.stderr,
+              disable=label is None) as bar:
+        if conn.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            with dbapi.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+                for k, row in enumerate(values, 1):
+                    copy.write_row(row)
+                    if k % CHUNK == 0:
+                        bar.update(CHUNK)
+            bar.update(total % CHUNK)
+            return
+        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        cur = dbapi.cursor()
+        batch: list[tuple] = []
+        for row in values:
+            batch.append(row)
+            if len(batch) == CHUNK:
+                cur.executemany(sql, batch)
+                bar.update(len(batch))
+                batch = []
+        if batch:
+            cur.executemany(sql, batch)
+            bar.update(len(batch))
+        cur.close()
+
+
+def delete_where(conn: Connection, table: Table, *conditions) -> None:  # noqa: ANN002
+    conn.execute(delete(table).where(*conditions))
