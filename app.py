@@ -49,36 +49,6 @@ def _navbar() -> dbc.Navbar:
     )
 
 
-def _warm_cache(engine) -> None:  # noqa: ANN001
-    """In the background: build the monthly roll-up, then render every page's default view once,
-    so that the first visitor finds the cache warm (results are keyed by the data version)."""
-    import logging
-    import threading
-
-    from data import rollups
-
-    def warm() -> None:
-        from components.view import load_view
-        from data.aggregate import units_frame
-
-        rollups.monthly_pairs(engine)
-        for page in sorted(page_registry.values(), key=lambda p: p.get("order", 50)):
-            try:
-                page["layout"]() if callable(page["layout"]) else None
-            except Exception:  # a warm-up failure must never stop the app; the page shows it itself
-                logging.getLogger(__name__).exception("warm-up of %s failed", page["path"])
-        # then every province's latest quarter (what a provincial leader opens first)
-        units = units_frame(engine)
-        for scheme in ("2025", "legacy"):
-            for code in sorted(units.loc[(units["scheme"] == scheme) & (units["level"] == "province"), "code"]):
-                try:
-                    load_view({"scheme": scheme, "unit": code})
-                except Exception:
-                    logging.getLogger(__name__).exception("warm-up of province %s failed", code)
-
-    threading.Thread(target=warm, daemon=True).start()
-
-
 def _geo_routes(app: Dash) -> None:
     """Province boundaries as static JSON keyed by official codes (the map loads them by URL, so
     half a megabyte of geometry is not resent with every callback; the browser caches it)."""
@@ -87,7 +57,7 @@ def _geo_routes(app: Dash) -> None:
     from flask import Response
 
     from data import geo
-    from data.aggregate import units_frame
+    from data.queries import units_frame
 
     cache: dict[str, bytes] = {}
 
@@ -105,14 +75,19 @@ def _geo_routes(app: Dash) -> None:
 
 
 def _job_manager():  # noqa: ANN202
-    """Background jobs (exports) run in worker processes; their state lives in a temporary
-    disk cache, not in the project tree."""
+    """Background jobs (exports) run in worker processes; their state lives in a disk cache
+    shared by every worker of this machine serving the same database (``TTHC_JOBS_DIR``, by
+    default a folder in the system's temporary directory named after the database URL), so a
+    job started by one worker is polled by any other. Not in the project tree."""
+    import hashlib
     import tempfile
 
     import diskcache
     from dash import DiskcacheManager
 
-    return DiskcacheManager(diskcache.Cache(tempfile.mkdtemp(prefix="tthc-jobs-")))
+    where = os.environ.get("TTHC_JOBS_DIR") or str(
+        Path(tempfile.gettempdir()) / f"tthc-jobs-{hashlib.sha1(default_url().encode()).hexdigest()[:12]}")
+    return DiskcacheManager(diskcache.Cache(where))
 
 
 def create_app() -> Dash:
@@ -135,7 +110,6 @@ def create_app() -> Dash:
     import pages._search  # noqa: F401  (the unit search callback shared by every page)
 
     _geo_routes(app)
-    _warm_cache(engine)
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
     app.layout = html.Div(
         [dcc.Location(id="url", refresh="callback-nav"), _navbar(),

@@ -18,7 +18,6 @@ from components.lights import LIGHTS, light_style
 from components.tables import DEMO_LABEL, procedure_counts
 from components.view import View, load_view
 from data import metrics, queries
-from data.cache import cached
 from data.db import default_url, get_engine
 from data.text import fold, format_int, format_percent
 
@@ -212,8 +211,8 @@ def heat_table(heat: pd.DataFrame) -> pd.DataFrame:
 
 # --- page-specific slides -------------------------------------------------------------------
 
-agency_comparison = cached(queries.agency_comparison)
-children_metrics = cached(queries.children_metrics)
+agency_comparison = queries.agency_comparison
+children_metrics = queries.children_metrics
 
 
 def _league_slide(view: View) -> Slide:

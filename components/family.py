@@ -19,10 +19,9 @@ from components.state import period_options
 from components.tables import demo_badge
 from components.view import load_view
 from data import metrics, queries
-from data.cache import cached
 from data.db import default_url, get_engine
 
-unit_options = cached(queries.unit_options)
+unit_options = queries.unit_options
 GRAPH_CONFIG = {"displaylogo": False, "locale": "vi"}
 HEAT_TODAY_TEXT = "Theo đơn vị hiện nay, bản đồ nhiệt mới có cho toàn quốc (chọn “Toàn quốc”)"
 NO_DATA = "Chưa có số liệu. Nạp bằng: python -m etl seed / load / demo."

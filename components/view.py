@@ -1,7 +1,8 @@
 """What a view of the dashboard shows, gathered once from the URL parameters: the view state,
 its period and comparison period, the unit, the unit's indicators now and before, the units
 one level down and the trend. Pages, the presentation mode and the exports all read it, so
-they always agree. Data comes from the cached query layer (``data.queries``); no SQL here."""
+they always agree. Data comes from the analytics store through ``data.queries``; no SQL here,
+and nothing is kept between requests."""
 
 from __future__ import annotations
 
@@ -13,14 +14,7 @@ import pandas as pd
 from components.state import ViewState, resolve_view, scheme_range
 from data import metrics, queries
 from data import periods as P
-from data.cache import cached
 from data.db import default_url, get_engine
-
-view_metrics = cached(queries.view_metrics)
-view_trend = cached(queries.view_trend)
-heat_frame = cached(queries.heat_frame)
-data_range = cached(queries.data_range)
-find_unit = cached(queries.find_unit)
 
 ALL_KPIS = [m.id for m in metrics.METRICS]
 
@@ -53,7 +47,7 @@ class View:
         return bool(len(self.cur)) and (self.cur["dataset"] != "real").any()
 
     def heat(self, metric_id: str) -> pd.DataFrame:
-        return heat_frame(get_engine(default_url()), self.per, self.state.scheme, self.unit_id, self.level,
+        return queries.heat_frame(get_engine(default_url()), self.per, self.state.scheme, self.unit_id, self.level,
                           metric_id, self.first)
 
     def sources(self) -> str:
@@ -67,15 +61,15 @@ def load_view(params: dict[str, str]) -> View | None:
     """The view of these URL parameters (None when the database holds no figures yet). Every
     indicator is fetched, so that all pages of one view share one cache entry."""
     engine = get_engine(default_url())
-    rng = data_range(engine)
+    rng = queries.data_range(engine)
     if rng is None:
         return None
     state, per, prev = resolve_view(params, rng)
-    unit = find_unit(engine, state.unit_scheme, state.unit) if state.unit else None
+    unit = queries.find_unit(engine, state.unit_scheme, state.unit) if state.unit else None
     unit_id = int(unit["id"]) if unit is not None else None
     level = queries.child_level(unit["level"] if unit is not None else None, state.unit_scheme, state.level)
     wanted = ALL_KPIS
-    cur, kids, old = view_metrics(engine, per, state.scheme, unit_id, level, wanted, prev)
+    cur, kids, old = queries.view_metrics(engine, per, state.scheme, unit_id, level, wanted, prev)
     first, last = scheme_range(rng, state.scheme)
-    trend = view_trend(engine, state.scheme, unit_id, wanted, first, min(last, per.end))
+    trend = queries.view_trend(engine, state.scheme, unit_id, wanted, first, min(last, per.end))
     return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last)

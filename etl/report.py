@@ -1,6 +1,6 @@
 """``etl metrics`` and ``etl findings``: indicators and validation findings as CSV on stdout.
 
-The rows come from ``data.table`` (options, order) and ``data.queries``; this module only
+The rows come from ``data.read.table`` (options, order) and ``data.queries``; this module only
 formats them: dates ISO, counts as plain integers, values as plain decimal fractions.
 """
 
@@ -13,7 +13,7 @@ import sys
 from sqlalchemy import Engine
 
 from data import queries
-from data.table import metrics_chunks
+from data.read.table import metrics_chunks
 
 COLUMNS = ["unit_code", "unit_name", "scheme", "period_start", "period_end", "period_label", "metric",
            "numerator", "denominator", "value"]

@@ -12,17 +12,16 @@ from components.families import DEPARTMENT_METRICS
 from components.filterbar import filter_bar
 from components.state import period_options, resolve_view
 from components.tables import demo_badge, procedure_counts
-from components.view import data_range, find_unit
 from data import metrics, queries
-from data.cache import cached
 from data.db import default_url, get_engine
+from data.queries import data_range, find_unit
 from data.text import format_int
 
 dash.register_page(__name__, path="/so-nganh", name="Sở, ngành", order=6, title="Sở, ngành — Theo dõi cải cách TTHC")
 
-comparison = cached(queries.agency_comparison)
-departments = cached(queries.children_metrics)
-unit_options = cached(queries.unit_options)
+comparison = queries.agency_comparison
+departments = queries.children_metrics
+unit_options = queries.unit_options
 SHOWN = list(DEPARTMENT_METRICS)
 
 

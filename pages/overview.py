@@ -19,7 +19,6 @@ from components.state import period_options
 from components.tables import demo_badge
 from components.view import load_view
 from data import metrics, queries
-from data.cache import cached
 from data.db import default_url, get_engine
 
 dash.register_page(__name__, path="/", name="Tổng quan", order=0, title="Tổng quan — Theo dõi cải cách TTHC")
@@ -27,7 +26,7 @@ dash.register_page(__name__, path="/", name="Tổng quan", order=0, title="Tổn
 KPIS = list(FAMILIES["/"].kpis)
 TREND = list(FAMILIES["/"].trend)
 
-unit_options = cached(queries.unit_options)
+unit_options = queries.unit_options
 
 
 def layout(**params: str) -> html.Div:

@@ -14,7 +14,6 @@ from components.heatmap import heatmap_figure
 from components.state import SCHEMES as STATE_SCHEMES
 from components.tables import batches_table, demo_badge
 from data import metrics, queries
-from data.cache import cached
 from data.db import default_url, get_engine
 from data.text import format_int, format_percent
 
@@ -24,12 +23,12 @@ dash.register_page(__name__, path="/chat-luong-du-lieu", name="Chất lượng d
 SEVERITY = {"error": ("Lỗi", "danger"), "warning": ("Cảnh báo", "warning")}
 
 
-stated_vs_computed = cached(queries.stated_vs_computed)
-findings_table = cached(queries.findings_table)
-batches = cached(queries.batches)
-completeness = cached(queries.reporting_completeness)
-real_coverage = cached(queries.real_coverage)
-data_range = cached(queries.data_range)
+stated_vs_computed = queries.stated_vs_computed
+findings_table = queries.findings_table
+batches = queries.batches
+completeness = queries.reporting_completeness
+real_coverage = queries.real_coverage
+data_range = queries.data_range
 SCHEMES = {k: v for k, v in STATE_SCHEMES.items() if k != "today"}  # completeness is per stored scheme
 
 

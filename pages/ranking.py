@@ -15,18 +15,17 @@ from components.filterbar import filter_bar
 from components.league import league_frame, league_table, province_map
 from components.state import ViewState, period_options, resolve_view
 from components.tables import demo_badge
-from components.view import data_range, find_unit
 from data import geo, metrics, queries
-from data.aggregate import units_frame
-from data.cache import cached
 from data.db import default_url, get_engine
+from data.queries import data_range, find_unit
 
 dash.register_page(__name__, path="/xep-hang", name="Xếp hạng & bản đồ", order=5,
                    title="Xếp hạng & bản đồ — Theo dõi cải cách TTHC")
 
-level_metrics = cached(queries.level_metrics)
-as_today = cached(queries.as_today)
-unit_options = cached(queries.unit_options)
+level_metrics = queries.level_metrics
+as_today = queries.as_today
+unit_options = queries.unit_options
+units_frame = queries.units_frame
 NEXT_LEVEL = {("legacy", "province"): "district", ("legacy", "district"): "commune", ("2025", "province"): "commune"}
 
 

@@ -25,8 +25,8 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from data import periods as P  # noqa: E402
 from data import queries  # noqa: E402
-from data.aggregate import units_frame  # noqa: E402
 from data.db import get_engine  # noqa: E402
+from data.queries import units_frame  # noqa: E402
 from data.schema import DOSSIER_COUNTS, agency, dossier_stat, load_batch, period, unit  # noqa: E402
 from etl.cli import main as etl  # noqa: E402
 from etl.extract import TEMPLATE_COLUMNS  # noqa: E402

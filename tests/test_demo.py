@@ -110,17 +110,18 @@ def test_demo_never_touches_real_rows(engine: Engine) -> None:
         pid = conn.execute(insert(period).values(start_date=date(2019, 1, 1), end_date=date(2019, 1, 31),
                                                  label="Tháng 01/2019", kind="month", days=31)).inserted_primary_key[0]
         conn.execute(insert(dossier_stat).values(batch_id=b, source_ref="real.csv!!2", unit_id=uid, scope="total",
-                                                 period_id=pid, received_new=777))
+                                                 period_id=pid, received_new=777, received_online=77))
     run_demo(engine, provinces=LAI_CHAU, until="2019-03")
     with engine.connect() as conn:
         real = conn.execute(select(dossier_stat.c.received_new).where(dossier_stat.c.batch_id == b)).all()
         status = conn.execute(select(load_batch.c.status).where(load_batch.c.id == b)).scalar_one()
     assert real == [(777,)] and status == "active"
-    f = queries.figures(engine, P.month(2019, 1), "province", scheme="legacy")
-    row = f[f["key"] == uid].iloc[0]
-    assert row["received_new"] == 777  # the stated real total, not demo sums
-    # the total states no channel, so shares still come from demo rows: labelled as mixed
-    assert row["dataset"] == "mixed" and "real.csv" in row["source"]
+    m = queries.level_metrics(engine, P.month(2019, 1), "province", scheme="legacy").set_index(["key", "metric"])
+    online, postal = m.loc[(uid, "online_intake_share")], m.loc[(uid, "postal_intake_share")]
+    assert (online["numerator"], online["denominator"]) == (77, 777)  # the stated real total, not demo sums
+    assert online["dataset"] == "real" and online["source"] == "real.csv"
+    # the total states no postal channel, so that share still comes from the demo rows below it
+    assert postal["dataset"] == "demo" and postal["denominator"] != 777
 
 
 def test_bad_selection_is_refused() -> None:

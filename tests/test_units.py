@@ -169,8 +169,8 @@ def test_units_on_postgres(pg_engine: Engine) -> None:
 
 @pytest.mark.parametrize(("scheme", "count"), [("legacy", 63), ("2025", 34)])
 def test_every_province_joins_to_the_map(engine: Engine, scheme: str, count: int) -> None:
-    from data.aggregate import units_frame
     from data.geo import provinces_geojson
+    from data.queries import units_frame
 
     units = units_frame(engine)
     provinces = units[(units["scheme"] == scheme) & (units["level"] == "province")]

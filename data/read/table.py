@@ -22,10 +22,13 @@ import pandas as pd
 from sqlalchemy import Engine, exists, select
 
 from data import metrics as registry
-from data.aggregate import agencies_frame, subtree_ids, units_frame
-from data.figures import METRIC_COLS, level_metrics_multi
 from data.periods import Period, parse_spec
-from data.schema import count_stat, dossier_stat, load_batch, procedure_offer
+from data.read.figures import METRIC_COLS
+from data.read.quality import stored_periods
+from data.read.registry import registry as unit_registry
+from data.read.stored import stored_chunks
+from data.read.views import level_metrics_multi
+from data.schema import agg_dossier, agg_offer
 from data.text import fold, name_key
 from data.units import LEVEL_LABELS, SCHEME_CHANGE, parse_scheme
 
@@ -86,7 +89,7 @@ def resolve_unit(engine: Engine, text: str, scheme: str | None = None, level: st
         return "unit", int(cand.index[0])
     # "Điện Biên": the province rather than the district; of several, the one with figures
     top = cand if text.isdigit() else cand[cand["level"].map(rank) == cand["level"].map(rank).min()]
-    with_data = [i for i in top.index if _has_data(engine, subtree_ids(units, int(i)))]
+    with_data = [i for i in top.index if _has_data(engine, int(i))]
     if len(top) == 1 or len(with_data) == 1:
         return "unit", int(top.index[0] if len(top) == 1 else with_data[0])
     cand = cand.assign(_r=cand["level"].map(rank)).sort_values(["scheme", "_r", "code"])
@@ -97,13 +100,21 @@ def resolve_unit(engine: Engine, text: str, scheme: str | None = None, level: st
                      "Hãy dùng mã đơn vị, tên đầy đủ hoặc thêm --scheme / --period.")
 
 
-def _has_data(engine: Engine, unit_ids: list[int] | None = None, agency_id: int | None = None) -> bool:
-    """True when an active batch holds a figure of these units (or of this agency)."""
+def units_frame(engine: Engine) -> pd.DataFrame:
+    return unit_registry(engine).units
+
+
+def agencies_frame(engine: Engine) -> pd.DataFrame:
+    return unit_registry(engine).agencies
+
+
+def _has_data(engine: Engine, unit_id: int | None = None, agency_id: int | None = None) -> bool:
+    """True when the store holds a figure of this unit (or agency)."""
+    level = "department" if agency_id is not None else units_frame(engine).at[unit_id, "level"]
+    key = agency_id if agency_id is not None else unit_id
     with engine.connect() as conn:
-        for table in (dossier_stat, procedure_offer, count_stat):
-            cond = table.c.agency_id == agency_id if agency_id is not None else table.c.unit_id.in_(unit_ids)
-            q = select(exists().where(cond, table.c.batch_id == load_batch.c.id, load_batch.c.status == "active"))
-            if conn.execute(q).scalar():
+        for table in (agg_dossier, agg_offer):
+            if conn.execute(select(exists().where(table.c.level == level, table.c.key == key))).scalar():
                 return True
     return False
 
@@ -177,26 +188,25 @@ def _stored_label(engine: Engine, per: Period) -> Period:
 def metrics_chunks(engine: Engine, unit: str | None = None, level: str | None = None, period: str | None = None,
                    metric: str | None = None, scheme: str | None = None) -> Iterator[pd.DataFrame]:
     """The table in sorted chunks (a few periods each), for streaming output."""
-    from data.queries import stored_periods
-
     metric_ids = [registry.get(metric).id] if metric else None
     scheme = parse_scheme(scheme) if scheme else None
     per = parse_spec(period) if period else None
     plan = _plan(engine, unit, level, scheme, per)
-    stored_only = unit is None and level is None and period is None
+    if unit is None and level is None and period is None:  # everything exactly as stored
+        for chunk in stored_chunks(engine, metric_ids):
+            yield chunk[chunk["scheme"] == scheme] if scheme else chunk
+        return
     if per is not None:
         periods = [_stored_label(engine, per)]
     else:
         within = plan[0][1]
-        ids = subtree_ids(units_frame(engine), within) if within is not None else None
-        periods = stored_periods(engine, ids, scheme)
+        periods = stored_periods(engine, within, scheme)
     size = 48 if plan[0][1] is not None else 1
     for first in range(0, len(periods), size):
         chunk = periods[first:first + size]
         frames = []
         for lvl, within, only in plan:
-            df = level_metrics_multi(engine, chunk, lvl, within=within, scheme=scheme, metric_ids=metric_ids,
-                                     stored_only=stored_only)
+            df = level_metrics_multi(engine, chunk, lvl, within=within, scheme=scheme, metric_ids=metric_ids)
             frames.append(df[df["key"] == only] if only is not None else df)
         frames = [f for f in frames if not f.empty]
         if not frames:

@@ -1,0 +1,222 @@
+"""SQL on the analytics store. Every function selects (and sums) stored aggregates for a set
+of units of one level and a list of periods; nothing here reads the figure tables.
+
+A selection (``Where``) is a level, a scheme and one of: every unit of that level, the units
+inside a province (``province``), the units one level below a unit (``parent``) or a list of
+keys. Periods asked together are split into groups of disjoint periods; each group is one
+GROUP BY over the months (grain 'month'), with flows summed and stocks taken from the first /
+last month of each period (data.store.pairs_from_parts turns the sums into indicators).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, and_, case, func, literal, or_, select, tuple_
+
+from data import periods as P
+from data.schema import OFFER_COUNTS, agg_count, agg_dossier, agg_offer
+from data.store import (
+    FIRST_PARTS,
+    FLAGS,
+    FLOW_PARTS,
+    LAST_PARTS,
+    OFFER_IDS,
+    PARTS,
+    SINGLE_PARTS,
+    group_sum,
+    month_aligned,
+)
+
+
+@dataclass(frozen=True)
+class Where:
+    level: str  # province | district | commune | department
+    scheme: str | None = None  # legacy | 2025
+    province: int | None = None
+    parent: int | None = None
+    keys: tuple[int, ...] | None = None
+
+    def conditions(self, table) -> list:  # noqa: ANN001
+        out = [table.c.level == self.level]
+        if self.scheme is not None:
+            out.append(table.c.scheme == self.scheme)
+        if self.province is not None:
+            out.append(table.c.province == self.province)
+        if self.parent is not None:
+            out.append(table.c.parent == self.parent)
+        if self.keys is not None:
+            out.append(table.c.key.in_(self.keys or (-1,)))
+        return out
+
+
+def frame(conn: Connection, query) -> pd.DataFrame:  # noqa: ANN001
+    result = conn.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def disjoint_groups(periods: list[P.Period]) -> list[list[int]]:
+    """Indices of ``periods`` in groups whose periods do not overlap."""
+    groups: list[list[int]] = []
+    for i in sorted(range(len(periods)), key=lambda i: (periods[i].start, periods[i].end)):
+        for g in groups:
+            if all(periods[i].start > periods[j].end or periods[i].end < periods[j].start for j in g):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+# --- dossier indicators -----------------------------------------------------------------------
+
+
+def dossier_month_sums(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
+    """Per (pidx, key): the parts summed over the months of each period, 'months' (months with
+    a row), 'reporting' (in the last month), the provenance counts and batch ids."""
+    out = []
+    for group in disjoint_groups(periods):
+        month_of: dict[date, int] = {}
+        firsts, lasts, singles = [], [], []
+        for i in group:
+            per = periods[i]
+            if not month_aligned(per.start, per.end):
+                continue  # months cannot make it: only a stated figure can
+            months = P.months_between(per.start, per.end)
+            for m in months:
+                month_of[m.start] = i
+            firsts.append(months[0].start)
+            lasts.append(months[-1].start)
+            if len(months) == 1:
+                singles.append(months[0].start)
+        if not month_of:
+            continue
+        t = agg_dossier
+        ps = t.c.period_start
+        pidx = case(month_of, value=ps)
+        cols = [t.c.key, pidx.label("pidx"), t.c.batches, func.count().label("months")]
+        cols += [func.sum(case((ps.in_(lasts), t.c.reporting))).label("reporting")]
+        cols += [func.sum(t.c[p]).label(p) for p in FLOW_PARTS]
+        cols += [func.sum(case((ps.in_(firsts), t.c[p]))).label(p) for p in FIRST_PARTS]
+        cols += [func.sum(case((ps.in_(lasts), t.c[p]))).label(p) for p in LAST_PARTS]
+        cols += [func.sum(case((ps.in_(singles or [date.min]), t.c[p]))).label(p) for p in SINGLE_PARTS]
+        cols += [func.sum(t.c[f]).label(f) for f in FLAGS]
+        q = (select(*cols).where(t.c.grain == "month", ps.in_(list(month_of)), *where.conditions(t))
+             .group_by(t.c.key, pidx, t.c.batches))
+        out.append(frame(conn, q))
+    if not out:
+        return pd.DataFrame(columns=["pidx", "key", "months", "reporting", *PARTS, *FLAGS, "batches"])
+    df = pd.concat(out, ignore_index=True)
+    df[[*PARTS, *FLAGS, "months", "reporting"]] = df[[*PARTS, *FLAGS, "months", "reporting"]].apply(
+        pd.to_numeric, errors="coerce").astype("float64")
+    if df.duplicated(["pidx", "key"]).any():  # rows of one unit with different batch lists
+        df = group_sum(df, ["pidx", "key"], [*PARTS, *FLAGS, "months", "reporting"]).reset_index()
+    return df
+
+
+def dossier_stated(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
+    """Stated rows (grain 'stated') for exactly these periods: pidx, key, parts, flags, batches."""
+    t = agg_dossier
+    spans = {(p.start, p.end): i for i, p in enumerate(periods)}
+    q = (select(t.c.key, t.c.period_start, t.c.period_end, t.c.months, t.c.reporting, t.c.batches,
+                *[t.c[p] for p in PARTS], *[t.c[f] for f in FLAGS])
+         .where(t.c.grain == "stated", tuple_(t.c.period_start, t.c.period_end).in_(list(spans)),
+                *where.conditions(t)))
+    df = frame(conn, q)
+    if df.empty:
+        return df.assign(pidx=pd.Series(dtype=int))
+    df["pidx"] = [spans[(_d(s), _d(e))] for s, e in zip(df["period_start"], df["period_end"], strict=True)]
+    df[[*PARTS, *FLAGS]] = df[[*PARTS, *FLAGS]].apply(pd.to_numeric, errors="coerce").astype("float64")
+    return df.drop(columns=["period_start", "period_end"])
+
+
+def _d(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+# --- as-of figures --------------------------------------------------------------------------
+
+
+def offer_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
+    """Offer snapshots ending inside any of the periods (pidx assigned; a snapshot inside two
+    periods appears twice)."""
+    t = agg_offer
+    within = or_(*[and_(t.c.period_end >= p.start, t.c.period_end <= p.end) for p in periods])
+    q = select(t).where(within, *where.conditions(t))
+    df = frame(conn, q)
+    if df.empty:
+        return df
+    df["period_end"] = df["period_end"].map(_d)
+    parts = [df[(df["period_end"] >= p.start) & (df["period_end"] <= p.end)].assign(pidx=i)
+             for i, p in enumerate(periods)]
+    df = pd.concat(parts, ignore_index=True)
+    num = [c for c in df.columns if c.split("__")[0] in OFFER_IDS or c in OFFER_COUNTS]
+    df[num] = df[num].apply(pd.to_numeric, errors="coerce").astype("float64")
+    return df
+
+
+def count_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
+    """Counts usable for the periods: stated ones lying inside a period, computed ones ('zero')
+    for exactly a period, the agreement count in force on a period's last day (pidx assigned)."""
+    t = agg_count
+    conds = []
+    for p in periods:
+        conds.append(and_(t.c.kind == "stated", t.c.period_end >= p.start, t.c.period_end <= p.end,
+                          t.c.period_start >= p.start))
+        conds.append(and_(t.c.kind == "zero", t.c.period_start == p.start, t.c.period_end == p.end))
+        conds.append(and_(t.c.kind == "agreements", t.c.period_end <= p.end))
+    df = frame(conn, select(t).where(or_(*conds), *where.conditions(t)))
+    if df.empty:
+        return df
+    df["period_start"], df["period_end"] = df["period_start"].map(_d), df["period_end"].map(_d)
+    parts = []
+    for i, p in enumerate(periods):
+        stated = (df["kind"] == "stated") & (df["period_end"] >= p.start) & (df["period_end"] <= p.end) & (
+            df["period_start"] >= p.start)
+        zero = (df["kind"] == "zero") & (df["period_start"] == p.start) & (df["period_end"] == p.end)
+        agr = df[(df["kind"] == "agreements") & (df["period_end"] <= p.end)]
+        agr = agr[agr["period_end"] == agr.groupby("key")["period_end"].transform("max")]  # in force on p.end
+        parts.append(pd.concat([df[stated | zero], agr]).assign(pidx=i))
+    df = pd.concat(parts, ignore_index=True)
+    nums = ["units_total", "units_zero_activity", "agencies_total", "agencies_with_agreement", "units_real",
+            "units_demo", "agencies_real", "agencies_demo"]
+    df[nums] = df[nums].apply(pd.to_numeric, errors="coerce").astype("float64")
+    return df
+
+
+def commune_online_sums(conn: Connection, scheme: str, province: int | None, per: P.Period) -> pd.DataFrame:
+    """Communes' online dossiers over a period from their months (for zero activity over a
+    period no stored count covers): key, parent, province, months, online, real, demo, batches."""
+    t = agg_dossier
+    months = [m.start for m in P.months_between(per.start, per.end)]
+    conds = [t.c.level == "commune", t.c.scheme == scheme, t.c.grain == "month", t.c.period_start.in_(months),
+             t.c.online_intake_share__nf.is_not(None)]
+    if province is not None:
+        conds.append(t.c.province == province)
+    q = (select(t.c.key, t.c.parent, t.c.province, func.count().label("months"),
+                func.sum(t.c.online_intake_share__nf).label("online"),
+                func.sum(t.c.online_intake_share__real).label("real"),
+                func.sum(t.c.online_intake_share__demo).label("demo"), func.max(t.c.batches).label("batches"))
+         .where(*conds).group_by(t.c.key, t.c.parent, t.c.province))
+    return frame(conn, q)
+
+
+def latest_month(conn: Connection, scheme: str | None = None) -> date | None:
+    t = agg_dossier
+    q = select(func.max(t.c.period_end)).where(t.c.grain == "month", t.c.level == "province")
+    if scheme is not None:
+        q = q.where(t.c.scheme == scheme)
+    v = conn.execute(q).scalar()
+    return _d(v) if v is not None else None
+
+
+def first_month(conn: Connection) -> date | None:
+    t = agg_dossier
+    v = conn.execute(select(func.min(t.c.period_start)).where(t.c.grain == "month", t.c.level == "province")).scalar()
+    return _d(v) if v is not None else None
+
+
+__all__ = ["Where", "commune_online_sums", "count_rows", "dossier_month_sums", "dossier_stated", "first_month",
+           "latest_month", "literal", "offer_rows"]

@@ -1,0 +1,50 @@
+"""Reference frames the read side joins to figures: units of both schemes, agencies, the
+lineage, and how each unit or agency is named. Loaded once per database per process (they
+change only with ``etl init``), never built from figures, so a restart has nothing to redo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from data.units import agency_frame, lineage_frame, unit_tree
+
+
+@dataclass(frozen=True)
+class Registry:
+    units: pd.DataFrame
+    agencies: pd.DataFrame
+    lineage: pd.DataFrame
+    unit_names: pd.DataFrame  # by unit id: level, scheme, code, name
+    agency_names: pd.DataFrame  # by agency id: level 'department', scheme, code '24.SNV', name
+
+    def describe(self, level: str) -> pd.DataFrame:
+        return self.agency_names if level == "department" else self.unit_names
+
+
+@lru_cache(maxsize=4)
+def _load(url: str, engine: Engine) -> Registry:
+    with engine.connect() as conn:
+        units, agencies, lineage = unit_tree(conn), agency_frame(conn), lineage_frame(conn)
+    unit_names = units[["level", "scheme", "code", "name"]]
+    prov = agencies["unit_id"]
+    agency_names = pd.DataFrame({
+        "level": "department", "scheme": prov.map(units["scheme"]),
+        "code": prov.map(units["code"]) + "." + agencies["type_code"],
+        "name": agencies["name"] + " (" + prov.map(units["name"]) + ")",
+    }, index=agencies.index)
+    return Registry(units, agencies, lineage, unit_names, agency_names)
+
+
+def registry(engine: Engine) -> Registry:
+    reg = _load(engine.url.render_as_string(hide_password=False), engine)
+    if reg.units.empty:  # not initialised yet: do not keep an empty registry
+        _load.cache_clear()
+    return reg
+
+
+def clear() -> None:
+    _load.cache_clear()

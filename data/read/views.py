@@ -1,0 +1,386 @@
+"""What the dashboard pages, the presentation mode and the exports ask for: indicators of a
+unit and of the units one level down, trends, heatmaps, the departments of a province, and
+figures of old units shown on today's units. Every function reads the analytics store only.
+
+``scheme`` of a view: 'legacy' (units until 30/06/2025), '2025', or 'today' (figures stored
+before 1/7/2025 shown on today's units: the old units' stored aggregates summed through the
+lineage, so each old unit's as-of figures are picked before they are added).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, exists, func, select
+
+from data import periods as P
+from data.read import fetch
+from data.read.figures import METRIC_COLS, Where, batch_names, long, sum_by, total, wide
+from data.read.registry import Registry, registry
+from data.schema import agg_dossier, load_batch
+from data.text import fold
+from data.units import SCHEME_CHANGE
+
+LEVEL_ORDER = {"province": 0, "district": 1, "commune": 2, "department": 3}
+HEAT_COLS = ["key", "name", "period_label", "period_start", "numerator", "denominator", "value", "dataset", "source"]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=METRIC_COLS)
+
+
+def where_for(reg: Registry, level: str, within: int | None, scheme: str | None) -> Where:
+    """The units of ``level`` inside ``within`` (the unit itself when it is of that level)."""
+    if within is None:
+        return Where(level, scheme)
+    u = reg.units.loc[within]
+    if u["level"] == level:
+        return Where(level, keys=(int(within),))
+    if u["level"] == "province":
+        return Where(level, province=int(within))
+    if u["level"] == "district":
+        return Where(level, province=int(u["province_id"]), parent=int(within))
+    return Where(level, keys=())  # nothing lies below a commune
+
+
+def _metrics(conn: Connection, reg: Registry, periods: list[P.Period], level: str, within: int | None,
+             scheme: str | None, metric_ids: list[str] | None, complete: bool = True) -> pd.DataFrame:
+    w = wide(conn, where_for(reg, level, within, scheme), periods, complete)
+    return long(w, periods, reg.describe(level), batch_names(conn), metric_ids)
+
+
+def level_metrics_multi(engine: Engine, periods: list[P.Period], level: str, within: int | None = None,
+                        scheme: str | None = None, metric_ids: list[str] | None = None,
+                        complete: bool = True) -> pd.DataFrame:
+    """Indicators of the units of ``level`` (inside ``within``) for several periods."""
+    with engine.connect() as conn:
+        return _metrics(conn, registry(engine), periods, level, within, scheme, metric_ids, complete)
+
+
+def level_metrics(engine: Engine, per: P.Period, level: str, within: int | None = None, scheme: str | None = None,
+                  metric_ids: list[str] | None = None, complete: bool = True) -> pd.DataFrame:
+    """Indicators per unit of ``level``: key, level, scheme, code, name, dataset, source,
+    period_start/end/label, metric, numerator, denominator, value, months, months_expected,
+    coverage, subjects."""
+    return level_metrics_multi(engine, [per], level, within, scheme, metric_ids, complete)
+
+
+def unit_metrics(engine: Engine, unit_id: int, metric_ids: list[str] | None = None,
+                 periods: list[P.Period] | None = None) -> pd.DataFrame:
+    """One unit's indicators over ``periods`` (default: every period with figures for it)."""
+    reg = registry(engine)
+    if periods is None:
+        from data.read.quality import stored_periods
+
+        periods = stored_periods(engine, unit_id)
+    df = level_metrics_multi(engine, periods, reg.units.at[unit_id, "level"], within=unit_id, metric_ids=metric_ids)
+    return df[df["key"] == unit_id].reset_index(drop=True)
+
+
+def children_metrics(engine: Engine, unit_id: int, level: str, period: P.Period,
+                     metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Indicators of the units of ``level`` inside ``unit_id`` (its agencies for 'department')."""
+    return level_metrics(engine, period, level, within=unit_id, metric_ids=metric_ids)
+
+
+def agency_comparison(engine: Engine, province_id: int, period: P.Period,
+                      metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Departments of one province side by side: key, code, name, dataset, source, the procedure
+    counts and one column per indicator value."""
+    from data.schema import OFFER_COUNTS
+
+    reg = registry(engine)
+    with engine.connect() as conn:
+        w = wide(conn, Where("department", province=province_id), [period])
+        lng = long(w, [period], reg.agency_names, batch_names(conn), metric_ids)
+    cols = ["key", "code", "name", "dataset", "source", *OFFER_COUNTS]
+    if w.empty:
+        return pd.DataFrame(columns=cols)
+    base = w[["key", *OFFER_COUNTS]].copy()
+    desc = reg.agency_names.reindex(base["key"])
+    base["code"], base["name"] = desc["code"].to_numpy(), desc["name"].to_numpy()
+    ds = lng.groupby("key")["dataset"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "mixed")
+    src = lng.groupby("key")["source"].agg(lambda s: "; ".join(sorted({x for v in s for x in v.split("; ") if x})))
+    base["dataset"], base["source"] = base["key"].map(ds).fillna(""), base["key"].map(src).fillna("")
+    if len(lng):
+        wide_values = lng.pivot_table(index="key", columns="metric", values="value")
+        wide_values.columns.name = None
+        base = base.merge(wide_values.reset_index(), on="key", how="left")
+    return base[[*cols, *[c for c in base.columns if c not in cols]]].sort_values("code").reset_index(drop=True)
+
+
+# --- as today's units -----------------------------------------------------------------------
+
+
+def _today_wide(conn: Connection, reg: Registry, periods: list[P.Period], level: str,
+                within: int | None) -> pd.DataFrame:
+    """Legacy figures summed onto 2025 units (provinces, or the communes of ``within``)."""
+    lin = reg.lineage
+    if level == "province":
+        olds = lin[lin["level"] == "province"]
+        if within is not None:
+            olds = olds[olds["new"] == within]
+        w = wide(conn, Where("province", "legacy", keys=tuple(int(o) for o in olds["old"]) if within is not None
+                             else None), periods)
+        mapping = olds.drop_duplicates("old").set_index("old")["new"]
+    else:
+        new_parent = lin["new"].map(reg.units["parent_id"])
+        com = lin[lin["level"] == "commune"]
+        isl = lin[lin["level"] == "district"]
+        if within is not None:
+            com, isl = com[new_parent[com.index] == within], isl[new_parent[isl.index] == within]
+        parts = [wide(conn, Where("commune", "legacy", keys=tuple(int(o) for o in com["old"])), periods)]
+        if len(isl):
+            parts.append(wide(conn, Where("district", "legacy", keys=tuple(int(o) for o in isl["old"])), periods))
+        w = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
+        mapping = pd.concat([com, isl]).drop_duplicates("old").set_index("old")["new"]
+    if w.empty:
+        return w
+    w = w.assign(key=w["key"].map(mapping))
+    w = w[w["key"].notna()]
+    return sum_by(w.assign(key=w["key"].astype(int)), ["pidx", "key"]) if len(w) else w
+
+
+def _as_today(conn: Connection, reg: Registry, periods: list[P.Period], metric_ids: list[str] | None,
+              level: str, within: int | None) -> pd.DataFrame:
+    before = [p for p in periods if p.start < SCHEME_CHANGE]
+    out = []
+    if before:
+        idx = [i for i, p in enumerate(periods) if p.start < SCHEME_CHANGE]
+        w = _today_wide(conn, reg, before, level, within)
+        if len(w):
+            w["pidx"] = w["pidx"].map(dict(enumerate(idx)))
+        out.append(w)
+    after = [(i, p) for i, p in enumerate(periods) if p.start >= SCHEME_CHANGE]
+    if after:
+        w = wide(conn, where_for(reg, level, within, "2025"), [p for _, p in after])
+        if len(w):
+            w["pidx"] = w["pidx"].map({j: i for j, (i, _) in enumerate(after)})
+        out.append(w)
+    w = pd.concat([f for f in out if len(f)], ignore_index=True) if any(len(f) for f in out) else pd.DataFrame()
+    return long(w, periods, reg.unit_names, batch_names(conn), metric_ids) if len(w) else _empty()
+
+
+def as_today(engine: Engine, period: P.Period, metric_ids: list[str] | None = None, level: str = "province",
+             within: int | None = None) -> pd.DataFrame:
+    """Figures of ``period`` on today's (2025) units: for a period before 1/7/2025 the old
+    provinces (level 'province') or old communes (level 'commune'; split communes go to their
+    default new commune, island districts to their special zone) are added up through the
+    lineage; from 1/7/2025 the 2025 units' own figures. ``within``: a 2025 province."""
+    with engine.connect() as conn:
+        return _as_today(conn, registry(engine), [period], metric_ids, level, within)
+
+
+def old_provinces(engine: Engine, new_province_id: int) -> list[int]:
+    lin = registry(engine).lineage
+    return sorted(int(o) for o in lin.loc[(lin["level"] == "province") & (lin["new"] == new_province_id), "old"])
+
+
+# --- the views of the pages -----------------------------------------------------------------
+
+
+def child_level(unit_level: str | None, unit_scheme: str, requested: str) -> str:
+    """The level one step down that a page compares: provinces for the whole country; for a
+    district its communes; in the 2025 scheme (no districts) a province's communes."""
+    if unit_level is None:
+        return "province"
+    if unit_level == "district" or (requested == "district" and unit_scheme != "legacy"):
+        return "commune"
+    return requested
+
+
+def _national(conn: Connection, reg: Registry, periods: list[P.Period], scheme: str,
+              metric_ids: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the whole country's indicators, the provinces' wide figures) for the periods."""
+    w = wide(conn, Where("province", scheme), periods)
+    country = total(w)
+    names = pd.DataFrame({"level": ["country"], "scheme": [scheme], "code": [""], "name": ["Toàn quốc"]}, index=[0])
+    return long(country, periods, names, batch_names(conn), metric_ids), w
+
+
+def headline_metrics(engine: Engine, per: P.Period, scheme: str, unit_id: int | None,
+                     metric_ids: list[str] | None = None) -> pd.DataFrame:
+    """Indicators of one unit, or of the whole country (unit_id None) as the sum of its provinces."""
+    reg = registry(engine)
+    with engine.connect() as conn:
+        if unit_id is None:
+            return _national(conn, reg, [per], scheme, metric_ids)[0]
+        df = _metrics(conn, reg, [per], reg.units.at[unit_id, "level"], unit_id, None, metric_ids)
+    return df[df["key"] == unit_id].reset_index(drop=True)
+
+
+def _of(df: pd.DataFrame, p: P.Period) -> pd.DataFrame:
+    return df[(df["period_start"] == p.start) & (df["period_end"] == p.end)].reset_index(drop=True)
+
+
+def view_metrics(engine: Engine, per: P.Period, scheme: str, unit_id: int | None, level: str,
+                 metric_ids: list[str] | None = None, prev: P.Period | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """(the unit's indicators for ``per``, those of the units one level down, the unit's
+    indicators for the comparison period ``prev`` or None). ``unit_id`` None: the country."""
+    if scheme == "today":  # each period on its own: either may lie after 1/7/2025
+        if prev is not None:
+            cur, kids, _ = view_metrics(engine, per, scheme, unit_id, level, metric_ids)
+            return cur, kids, view_metrics(engine, prev, scheme, unit_id, level, metric_ids)[0]
+        if per.start >= SCHEME_CHANGE:
+            return view_metrics(engine, per, "2025", unit_id, level, metric_ids)
+    reg = registry(engine)
+    periods = [per, prev] if prev is not None else [per]
+    with engine.connect() as conn:
+        names = batch_names(conn)
+        if scheme == "today":
+            if unit_id is None:
+                head = _national(conn, reg, [per], "legacy", metric_ids)[0]
+                return head, _as_today(conn, reg, [per], metric_ids, "province", None), None
+            u = reg.units.loc[unit_id]
+            province = unit_id if u["level"] == "province" else int(u["province_id"])
+            own = _as_today(conn, reg, [per], metric_ids, u["level"], province)
+            kids = _as_today(conn, reg, [per], metric_ids, "commune", province) if unit_id == province \
+                else own.iloc[0:0]
+            return own[own["key"] == unit_id].reset_index(drop=True), kids, None
+        if unit_id is None:
+            head, w = _national(conn, reg, periods, scheme, metric_ids)
+            kids = long(w[w["pidx"] == 0], [per], reg.unit_names, names, metric_ids)
+            return _of(head, per), kids, (_of(head, prev) if prev is not None else None)
+        own = _metrics(conn, reg, periods, reg.units.at[unit_id, "level"], unit_id, None, metric_ids)
+        own = own[own["key"] == unit_id]
+        kids = _metrics(conn, reg, [per], level, unit_id, None, metric_ids)
+        return _of(own, per), kids, (_of(own, prev) if prev is not None else None)
+
+
+def _periods_between(first: date, last: date, freq: str) -> list[P.Period]:
+    months = P.months_between(first, last)
+    if freq == "month":
+        return months
+    if freq == "year":
+        return [P.year_period(y) for y in sorted({m.start.year for m in months})]
+    return [P.quarter(y, q) for y, q in sorted({(m.start.year, (m.start.month - 1) // 3 + 1) for m in months})]
+
+
+def view_trend(engine: Engine, scheme: str, unit_id: int | None, metric_ids: list[str], first: date, last: date,
+               freq: str = "quarter") -> pd.DataFrame:
+    """Quarterly (or monthly, yearly) indicators of a unit or the country from ``first`` to
+    ``last`` (complete periods only). 'today': before 1/7/2025 the old provinces that form
+    today's province (or the old country), from it today's units."""
+    reg = registry(engine)
+    periods = _periods_between(first, last, freq)
+    with engine.connect() as conn:
+        if scheme == "today":
+            u = reg.units.loc[unit_id] if unit_id is not None else None
+            before = [p for p in periods if p.end < SCHEME_CHANGE]
+            after = [p for p in periods if p.start >= SCHEME_CHANGE]
+            parts = []
+            if before and (u is None or u["level"] == "province"):
+                if u is None:
+                    parts.append(_national(conn, reg, before, "legacy", metric_ids)[0])
+                else:
+                    olds = tuple(int(o) for o in reg.lineage.loc[(reg.lineage["level"] == "province")
+                                                                 & (reg.lineage["new"] == unit_id), "old"])
+                    w = total(wide(conn, Where("province", "legacy", keys=olds), before), key=unit_id)
+                    parts.append(long(w, before, reg.unit_names, batch_names(conn), metric_ids))
+            if after:
+                parts.append(_series(conn, reg, after, "2025", unit_id, metric_ids))
+            out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+                else _empty()
+        else:
+            out = _series(conn, reg, periods, scheme, unit_id, metric_ids)
+    if len(out):
+        out = out[pd.to_datetime(out["period_start"]) <= pd.Timestamp(last)]
+    return out.reset_index(drop=True)
+
+
+def _series(conn: Connection, reg: Registry, periods: list[P.Period], scheme: str, unit_id: int | None,
+            metric_ids: list[str] | None) -> pd.DataFrame:
+    if unit_id is None:
+        return _national(conn, reg, periods, scheme, metric_ids)[0]
+    df = _metrics(conn, reg, periods, reg.units.at[unit_id, "level"], unit_id, None, metric_ids)
+    return df[df["key"] == unit_id]
+
+
+def heat_periods(per: P.Period, first: date, n: int = 8) -> list[P.Period]:
+    """Up to ``n`` consecutive months (when ``per`` is a month) or quarters (otherwise) ending
+    with the one that holds ``per.end``, none starting before ``first``."""
+    out = []
+    if per.kind == "month":
+        y, m = per.start.year, per.start.month
+        for _ in range(n):
+            out.append(P.month(y, m))
+            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    else:
+        y, q = per.end.year, (per.end.month - 1) // 3 + 1
+        for _ in range(n):
+            out.append(P.quarter(y, q))
+            y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+    return [p for p in reversed(out) if p.start >= first]
+
+
+def heat_frame(engine: Engine, per: P.Period, scheme: str, unit_id: int | None, level: str, metric_id: str,
+               first: date) -> pd.DataFrame:
+    """One indicator for the units one level down (provinces for the country) over the periods
+    of ``heat_periods``: key, name, period_label, period_start, numerator, denominator, value,
+    dataset, source. 'today' exists for the whole country only (old provinces on today's)."""
+    periods = heat_periods(per, first)
+    if not periods or (scheme == "today" and unit_id is not None):
+        return pd.DataFrame(columns=HEAT_COLS)
+    reg = registry(engine)
+    with engine.connect() as conn:
+        if scheme == "today":
+            df = _as_today(conn, reg, periods, [metric_id], "province", None)
+        elif unit_id is None:
+            df = _metrics(conn, reg, periods, "province", None, scheme, [metric_id])
+        else:
+            df = _metrics(conn, reg, periods, level, unit_id, None, [metric_id])
+    return df[HEAT_COLS].reset_index(drop=True) if len(df) else pd.DataFrame(columns=HEAT_COLS)
+
+
+# --- units and the data range ---------------------------------------------------------------
+
+
+def data_range(engine: Engine) -> tuple[date, date] | None:
+    """First and last day covered by monthly dossier aggregates (None when there are none)."""
+    with engine.connect() as conn:
+        first, last = fetch.first_month(conn), fetch.latest_month(conn)
+    return (first, last) if first else None
+
+
+def has_demo_data(engine: Engine) -> bool:
+    """True when an active demo batch exists (the UI then shows the sample-data badge)."""
+    with engine.connect() as conn:
+        return bool(conn.execute(select(exists().where(load_batch.c.dataset == "demo",
+                                                       load_batch.c.status == "active"))).scalar())
+
+
+def find_unit(engine: Engine, scheme: str, code: str) -> pd.Series | None:
+    """The unit with this official code in this scheme (level from the code length)."""
+    units = registry(engine).units
+    level = {2: "province", 3: "district", 5: "commune"}.get(len(code))
+    hit = units[(units["scheme"] == scheme) & (units["level"] == level) & (units["code"] == code)]
+    return hit.iloc[0] if len(hit) else None
+
+
+def unit_options(engine: Engine, scheme: str, text: str = "", limit: int = 60,
+                 current: str = "") -> list[dict[str, str]]:
+    """Units of a scheme matching ``text`` accent-insensitively ("dien bien" finds Điện Biên);
+    with no text: every province. The ``current`` unit (a code) is always included. Provinces
+    first, then districts, then communes, each in Vietnamese alphabetical order."""
+    units = registry(engine).units
+    u = units[units["scheme"] == scheme]
+    found = u["name"].map(fold).str.contains(fold(text), regex=False) if text else u["level"] == "province"
+    u = u[found]
+    u = u.assign(_lvl=u["level"].map(LEVEL_ORDER), _key=u["short_name"].map(fold)).sort_values(["_lvl", "_key"])
+    if text:
+        u = u.head(limit)
+    if current and current not in set(u["code"]):
+        cur = find_unit(engine, scheme, current)
+        if cur is not None:
+            u = pd.concat([cur.to_frame().T, u])
+    parent = u["province_id"].map(units["short_name"])
+    labels = [n if lvl == "province" else f"{n} ({p})" for n, lvl, p in zip(u["name"], u["level"], parent,
+                                                                              strict=True)]
+    return [{"label": lbl, "value": c} for lbl, c in zip(labels, u["code"], strict=True)]
+
+
+def store_rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(agg_dossier)).scalar_one())
