@@ -327,8 +327,8 @@ agg_dossier = Table(
     Column("months", Integer, nullable=False),  # calendar months the row covers
     Column("reporting", Integer, nullable=False),  # communes with a report in the row
     *_metric_columns("dossier"),
-    UniqueConstraint("level", "key", "grain", "period_start", "period_end", name="uq_agg_dossier_key"),
-    Index("ix_agg_dossier_within", "scheme", "level", "province", "grain", "period_start"),
+    UniqueConstraint("key", "level", "grain", "period_start", "period_end", name="uq_agg_dossier_key"),
+    Index("ix_agg_dossier_within", "level", "province", "grain", "period_start"),
 )
 
 # Procedure offers: snapshots as of ``period_end`` (a period's value is its latest snapshot).
@@ -339,8 +339,8 @@ agg_offer = Table(
     *_store_columns(),
     *[Column(name, BigInteger) for name in OFFER_COUNTS],
     *_metric_columns("offer"),
-    UniqueConstraint("level", "key", "period_end", name="uq_agg_offer_key"),
-    Index("ix_agg_offer_within", "scheme", "level", "province", "period_end"),
+    UniqueConstraint("key", "level", "period_end", name="uq_agg_offer_key"),
+    Index("ix_agg_offer_within", "level", "province", "period_end"),
 )
 
 # Counts of units and agencies: kind 'stated' (count_stat, as of its period), 'zero' (communes
@@ -357,8 +357,8 @@ agg_count = Table(
     Column("agencies_with_agreement", BigInteger),
     Column("units_real", Integer), Column("units_demo", Integer),
     Column("agencies_real", Integer), Column("agencies_demo", Integer),
-    UniqueConstraint("level", "key", "kind", "period_start", "period_end", name="uq_agg_count_key"),
-    Index("ix_agg_count_within", "scheme", "level", "province", "kind", "period_end"),
+    UniqueConstraint("key", "level", "kind", "period_start", "period_end", name="uq_agg_count_key"),
+    Index("ix_agg_count_within", "level", "province", "kind", "period_end"),
 )
 
 STORE_TABLES = (agg_dossier, agg_offer, agg_count)

@@ -40,24 +40,44 @@ def month_aligned(start: date, end: date) -> bool:
     return start.day == 1 and (nxt - end).days == 1
 
 
-def pairs_from_parts(df: pd.DataFrame, single: np.ndarray | bool) -> pd.DataFrame:
-    """'<metric>:num' / '<metric>:den' of every dossier indicator from summed parts.
+PART_INDEX = {p: i for i, p in enumerate(PARTS)}
+_NUM = {mid: [PART_INDEX[f"{mid}__{p}"] for p in metrics.metric_parts(mid) if p in ("nf", "nl")] for mid in DOSSIER_IDS}
+_DEN = {mid: [PART_INDEX[f"{mid}__{p}"] for p in metrics.metric_parts(mid) if p in ("df", "d0", "dl")]
+        for mid in DOSSIER_IDS}
+_X = {mid: (PART_INDEX[f"{mid}__xn"], PART_INDEX[f"{mid}__xd"]) for mid in DOSSIER_IDS
+      if "xn" in metrics.metric_parts(mid)}
+
+
+def pair_arrays(parts: np.ndarray, single: np.ndarray | bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{metric: (numerator, denominator)} of every dossier indicator from summed parts (an
+    array with the columns of PARTS, NaN = unknown).
 
     ``single``: rows that are one stored period (a month, a stated period), where a value kept
     without its parts (xn / xd) counts; elsewhere a missing part makes the pair unknown.
     """
+    single = np.broadcast_to(np.asarray(single, dtype=bool), (len(parts),))
     out = {}
-    single = np.broadcast_to(np.asarray(single, dtype=bool), (len(df),))
     for mid in DOSSIER_IDS:
-        parts = metrics.metric_parts(mid)
-        num = sum((df[f"{mid}__{p}"].astype("float64") for p in parts if p in ("nf", "nl")), start=0.0)
-        den = sum((df[f"{mid}__{p}"].astype("float64") for p in parts if p in ("df", "d0", "dl")), start=0.0)
-        if "xn" in parts:
-            num = num.where(~(num.isna() & single), df[f"{mid}__xn"].astype("float64"))
-            den = den.where(~(den.isna() & single), df[f"{mid}__xd"].astype("float64"))
-        known = num.notna() & den.notna()
-        out[f"{mid}:num"], out[f"{mid}:den"] = num.where(known), den.where(known)
-    return pd.DataFrame(out, index=df.index)
+        num = parts[:, _NUM[mid]].sum(axis=1)
+        den = parts[:, _DEN[mid]].sum(axis=1)
+        if mid in _X:
+            xn, xd = _X[mid]
+            num = np.where(np.isnan(num) & single, parts[:, xn], num)
+            den = np.where(np.isnan(den) & single, parts[:, xd], den)
+        unknown = np.isnan(num) | np.isnan(den)
+        num[unknown] = np.nan
+        den[unknown] = np.nan
+        out[mid] = (num, den)
+    return out
+
+
+def pairs_from_parts(df: pd.DataFrame, single: np.ndarray | bool) -> pd.DataFrame:
+    """``pair_arrays`` as a frame: '<metric>:num' / '<metric>:den'."""
+    arrays = pair_arrays(df[PARTS].to_numpy(dtype="float64"), single)
+    cols = {}
+    for mid, (num, den) in arrays.items():
+        cols[f"{mid}:num"], cols[f"{mid}:den"] = num, den
+    return pd.DataFrame(cols, index=df.index)
 
 
 def parts_from_pairs(pairs: pd.DataFrame) -> pd.DataFrame:

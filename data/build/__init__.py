@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, func, or_, select
+from tqdm import tqdm
 
 from data import metrics
 from data.build import asof, overlay
@@ -157,9 +158,8 @@ def _all_years(conn: Connection) -> list[int]:
 
 def _store_frame(table, frame: pd.DataFrame) -> pd.DataFrame:  # noqa: ANN001
     cols = [c.name for c in table.columns]
-    out = pd.DataFrame(index=frame.index)
-    for c in cols:
-        out[c] = frame[c] if c in frame else None
+    out = pd.DataFrame({c: frame[c] if c in frame else pd.Series(None, index=frame.index, dtype=object)
+                        for c in cols}, index=frame.index)
     ints = [c.name for c in table.columns if c.type.python_type is int and c.name not in ("key", "parent",
                                                                                           "province")]
     out[ints] = as_ints(out[ints])
@@ -168,7 +168,7 @@ def _store_frame(table, frame: pd.DataFrame) -> pd.DataFrame:  # noqa: ANN001
     return out
 
 
-def write(conn: Connection, scope: Scope, frames: dict[str, pd.DataFrame], progress: bool = False) -> None:
+def write(conn: Connection, scope: Scope, frames: dict[str, pd.DataFrame]) -> None:
     """Replace the store's rows of ``scope`` with ``frames`` (inside the caller's transaction)."""
     _pause_for_tests()
     provinces = sorted(scope.provinces) if scope.provinces is not None else None
@@ -188,13 +188,11 @@ def write(conn: Connection, scope: Scope, frames: dict[str, pd.DataFrame], progr
     delete_where(conn, agg_offer, *of(agg_offer))
     delete_where(conn, agg_count, agg_count.c.kind != "zero", *of(agg_count))
     delete_where(conn, agg_count, agg_count.c.kind == "zero", *of(agg_count), *in_years(agg_count))
-    label = (lambda s: s) if progress else (lambda s: None)
-    bulk_insert(conn, agg_dossier, _store_frame(agg_dossier, frames["agg_dossier_month"]),
-                label("Tổng hợp hồ sơ theo tháng"))
+    bulk_insert(conn, agg_dossier, _store_frame(agg_dossier, frames["agg_dossier_month"]))
     if len(frames["agg_dossier_stated"]):
         bulk_insert(conn, agg_dossier, _store_frame(agg_dossier, frames["agg_dossier_stated"]))
     if len(frames["agg_offer"]):
-        bulk_insert(conn, agg_offer, _store_frame(agg_offer, frames["agg_offer"]), label("Tổng hợp TTHC"))
+        bulk_insert(conn, agg_offer, _store_frame(agg_offer, frames["agg_offer"]))
     counts = [f for k, f in frames.items() if k.startswith("agg_count") and len(f)]
     if counts:
         bulk_insert(conn, agg_count, _store_frame(agg_count, pd.concat(counts, ignore_index=True)))
@@ -209,11 +207,36 @@ def _pause_for_tests() -> None:
         time.sleep(60)
 
 
+CHUNK_UNITS = 2500  # provinces are recomputed a few at a time, so memory stays bounded
+
+
+def chunks(conn: Connection, scope: Scope) -> list[Scope]:
+    """``scope`` split into groups of whole provinces of about CHUNK_UNITS units each."""
+    units = unit_tree(conn)
+    provinces = sorted(scope.provinces) if scope.provinces is not None else \
+        units.index[units["level"] == "province"].tolist()
+    sizes = units.groupby("province_id").size()
+    out, current, n = [], [], 0
+    for p in provinces:
+        current.append(p)
+        n += int(sizes.get(p, 1))
+        if n >= CHUNK_UNITS:
+            out.append(Scope(set(current), scope.years, scope.batches))
+            current, n = [], 0
+    if current:
+        out.append(Scope(set(current), scope.years, scope.batches))
+    return out
+
+
 def refresh(conn: Connection, scope: Scope, progress: bool = False) -> None:
-    """Recompute the store for ``scope`` (a no-op for an empty scope)."""
+    """Recompute the store for ``scope`` (a no-op for an empty scope), a few provinces at a time."""
     if scope.empty:
         return
-    write(conn, scope, compute(conn, scope), progress)
+    parts = chunks(conn, scope)
+    bar = tqdm(parts, desc="Tổng hợp số liệu", unit="nhóm tỉnh", leave=False, file=sys.stderr,
+               disable=not progress or len(parts) < 2)
+    for part in bar:
+        write(conn, part, compute(conn, part))
 
 
 def is_built(conn: Connection) -> bool:
@@ -233,17 +256,28 @@ def rebuild(conn: Connection, progress: bool = True) -> dict[str, tuple[int, int
     missing, rows that should not have been there)} — all zero differences when the store was
     right."""
     t0 = time.time()
-    frames = compute(conn, Scope())
-    report = {}
-    for name, table, key in (("agg_dossier", agg_dossier, ["level", "key", "grain", "period_start", "period_end"]),
-                             ("agg_offer", agg_offer, ["level", "key", "period_end"]),
-                             ("agg_count", agg_count, ["level", "key", "kind", "period_start", "period_end"])):
-        new = pd.concat([_store_frame(table, f) for k, f in frames.items() if k.startswith(name) and len(f)] or
-                        [_store_frame(table, pd.DataFrame(columns=[c.name for c in table.columns]))],
-                        ignore_index=True)
-        old = pd.DataFrame(conn.execute(select(table)).all(), columns=[c.name for c in table.columns])
-        report[name] = _diff(old, new, key)
-    write(conn, Scope(), frames, progress)
+    report = {"agg_dossier": (0, 0, 0), "agg_offer": (0, 0, 0), "agg_count": (0, 0, 0)}
+    parts = chunks(conn, Scope())
+    for part in tqdm(parts, desc="Tổng hợp lại", unit="nhóm tỉnh", leave=False, file=sys.stderr,
+                     disable=not progress):
+        frames = compute(conn, part)
+        for name, table, key in (("agg_dossier", agg_dossier, ["level", "key", "grain", "period_start", "period_end"]),
+                                 ("agg_offer", agg_offer, ["level", "key", "period_end"]),
+                                 ("agg_count", agg_count, ["level", "key", "kind", "period_start", "period_end"])):
+            new = pd.concat([_store_frame(table, f) for k, f in frames.items() if k.startswith(name) and len(f)] or
+                            [_store_frame(table, pd.DataFrame(columns=[c.name for c in table.columns]))],
+                            ignore_index=True)
+            old = pd.DataFrame(conn.execute(select(table).where(table.c.province.in_(sorted(part.provinces)))).all(),
+                               columns=[c.name for c in table.columns])
+            report[name] = tuple(a + b for a, b in zip(report[name], _diff(old, new, key), strict=True))
+        write(conn, part, frames)
+    # rows of provinces that no longer exist in the registry (none in practice) would stay: count them
+    for name, table in (("agg_dossier", agg_dossier), ("agg_offer", agg_offer), ("agg_count", agg_count)):
+        known = sorted(p for part in parts for p in part.provinces)
+        stray = conn.execute(select(func.count()).select_from(table).where(table.c.province.not_in(known))).scalar()
+        if stray:
+            delete_where(conn, table, table.c.province.not_in(known))
+            report[name] = (report[name][0], report[name][1], report[name][2] + int(stray))
     if progress:
         print(f"Tổng hợp lại toàn bộ trong {time.time() - t0:.1f} giây.", file=sys.stderr)
     return report

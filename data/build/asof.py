@@ -75,20 +75,17 @@ def stated_counts(counts: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
 def zero_activity(unit_months: pd.DataFrame, units: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     """agg_count rows of kind 'zero' for the districts and provinces of ``unit_months``."""
     com = unit_months[(unit_months["level"] == "commune")]
+    com = com[com["online_intake_share__nf"].notna()]
     if com.empty or not years:
         return pd.DataFrame()
-    online = com["online_intake_share__nf"]
-    com = com[online.notna()]
-    if com.empty:
-        return pd.DataFrame()
     keys = np.sort(com["key"].unique())
-    row_of = {k: i for i, k in enumerate(keys)}
     first = years[0]
     n_months = 12 * (years[-1] - first + 1)
-    col = np.array([(d.year - first) * 12 + d.month - 1 for d in com["period_start"]])
+    starts = pd.to_datetime(com["period_start"])
+    col = ((starts.dt.year - first) * 12 + starts.dt.month - 1).to_numpy()
     ok = (col >= 0) & (col < n_months)
     com, col = com[ok], col[ok]
-    rows = com["key"].map(row_of).to_numpy()
+    rows = np.searchsorted(keys, com["key"].to_numpy())
     present = np.zeros((len(keys), n_months), dtype=bool)
     value = np.zeros((len(keys), n_months))
     real = np.zeros((len(keys), n_months), dtype=bool)
@@ -97,10 +94,16 @@ def zero_activity(unit_months: pd.DataFrame, units: pd.DataFrame, years: list[in
     value[rows, col] = com["online_intake_share__nf"].to_numpy(dtype=float)
     real[rows, col] = com["online_intake_share__real"].to_numpy() > 0
     demo[rows, col] = com["online_intake_share__demo"].to_numpy() > 0
-    batches = com.groupby("key")["batches"].agg(join_ids).reindex(keys).to_numpy()
-    province = units.loc[keys, "province_id"].to_numpy(dtype=np.int64)
-    district = units.loc[keys, "district_id"].to_numpy()
-    scheme = units.loc[keys, "scheme"].to_numpy()
+    by_level = {}
+    for level, col_name in (("province", "province_id"), ("district", "district_id")):
+        parent = units.loc[keys, col_name]
+        has = parent.notna().to_numpy()
+        if not has.any():
+            continue
+        codes, uniques = pd.factorize(parent[has].astype(np.int64))
+        batches = com.assign(_p=com["key"].map(units[col_name])).dropna(subset=["_p"]).groupby("_p")["batches"] \
+            .agg(join_ids)
+        by_level[level] = (has, codes, uniques.to_numpy(), batches)
     pers = [p for y in years for p in [*[P.month(y, m) for m in range(1, 13)], *standard_periods(y, y)]]
     out = []
     for per in pers:
@@ -111,25 +114,27 @@ def zero_activity(unit_months: pd.DataFrame, units: pd.DataFrame, years: list[in
             continue
         zero = covered & (value[:, a:b].sum(axis=1) == 0)
         r, d = real[:, a:b].any(axis=1) & covered, demo[:, a:b].any(axis=1) & covered
-        frame = pd.DataFrame({"province": province, "district": district, "scheme": scheme, "covered": covered,
-                              "zero": zero, "real": r, "demo": d, "batches": batches})[covered]
-        for level, by in (("province", "province"), ("district", "district")):
-            part = frame[frame[by].notna()]
-            if part.empty:
+        for level, (has, codes, uniques, batches) in by_level.items():
+            n = len(uniques)
+            total = np.bincount(codes, weights=covered[has], minlength=n)
+            keep = total > 0
+            if not keep.any():
                 continue
-            g = part.groupby(by)
-            res = pd.DataFrame({"units_total": g["covered"].sum(), "units_zero_activity": g["zero"].sum(),
-                                "units_real": g["real"].any().astype(int), "units_demo": g["demo"].any().astype(int),
-                                "batches": g["batches"].agg(join_ids), "scheme": g["scheme"].first()})
-            res = res.reset_index().rename(columns={by: "key"})
-            res["key"] = res["key"].astype(np.int64)
-            res["level"] = level
-            res["province"] = res["key"].map(units["province_id"]).astype(np.int64)
-            res["parent"] = res["key"].map(units["parent_id"]).fillna(0).astype(np.int64)
-            out.append(res.assign(period_start=per.start, period_end=per.end))
+            res = pd.DataFrame({
+                "key": uniques[keep], "units_total": total[keep],
+                "units_zero_activity": np.bincount(codes, weights=zero[has], minlength=n)[keep],
+                "units_real": (np.bincount(codes, weights=r[has], minlength=n)[keep] > 0).astype(int),
+                "units_demo": (np.bincount(codes, weights=d[has], minlength=n)[keep] > 0).astype(int)})
+            res["level"], res["period_start"], res["period_end"] = level, per.start, per.end
+            res["batches"] = res["key"].map(batches).fillna("")
+            out.append(res)
     if not out:
         return pd.DataFrame()
-    return pd.concat(out, ignore_index=True).assign(kind="zero")
+    res = pd.concat(out, ignore_index=True)
+    res["province"] = res["key"].map(units["province_id"]).astype(np.int64)
+    res["parent"] = res["key"].map(units["parent_id"]).fillna(0).astype(np.int64)
+    res["scheme"] = res["key"].map(units["scheme"])
+    return res.assign(kind="zero")
 
 
 def agreements(signed: pd.DataFrame, agencies: pd.DataFrame, units: pd.DataFrame, provinces: list[int]

@@ -21,7 +21,6 @@ import pandas as pd
 from sqlalchemy import Connection, or_, select
 
 from data import metrics
-from data.store import join_ids
 from data.schema import (
     DOSSIER_COUNTS,
     OFFER_COUNTS,
@@ -32,6 +31,7 @@ from data.schema import (
     postal_agreement,
     procedure_offer,
 )
+from data.store import join_ids
 
 SUBJECT = ["unit_id", "agency_id", "scope"]
 PERIOD = ["period_start", "period_end"]
@@ -170,8 +170,11 @@ def read_offers(conn: Connection, unit_ids: list[int] | None) -> pd.DataFrame:
          .where(load_batch.c.status == "active"))
     df = _keep_units(frame(conn, _where_units(q, t, unit_ids)), unit_ids)
     df = _numeric(df, list(OFFER_COUNTS))
-    if not df.empty:  # a snapshot is identified by its date: the earliest start names it
-        df["period_start"] = df.groupby([*SUBJECT, "period_end"], dropna=False)["period_start"].transform("min")
+    if not df.empty and df.duplicated([*SUBJECT, "period_end", "dataset"]).any():
+        # a snapshot is identified by its date: the earliest start names it
+        start = pd.to_datetime(df["period_start"])
+        df["period_start"] = start.groupby([df[k] for k in [*SUBJECT, "period_end"]], dropna=False).transform(
+            "min").dt.date
     df = choose_real(df, [*SUBJECT, "period_end"], list(OFFER_COUNTS))
     if df.empty:
         return df

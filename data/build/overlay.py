@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from data import periods as P
-from data.build.facts import PERIOD, SUBJECT
+from data.build.facts import SUBJECT
 from data.store import (
     DOSSIER_IDS,
     FLAGS,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select, tuple_
 
@@ -52,9 +53,29 @@ class Where:
         return out
 
 
-def frame(conn: Connection, query) -> pd.DataFrame:  # noqa: ANN001
+def frame(conn: Connection, query, numeric: list[str] | None = None) -> pd.DataFrame:  # noqa: ANN001
+    """The query's rows; ``numeric`` columns as float64 (NULL -> NaN, PostgreSQL's Decimal sums
+    -> float), converted as one block."""
     result = conn.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    names = list(result.keys())
+    rows = [tuple(r) for r in result.all()]
+    if not numeric or not rows:
+        return pd.DataFrame(rows, columns=names)
+    values = np.array(rows, dtype=object)
+    pos = [names.index(c) for c in numeric]
+    num = pd.DataFrame(values[:, pos].astype("float64"), columns=numeric)
+    rest = [i for i in range(len(names)) if i not in set(pos)]
+    other = pd.DataFrame({names[i]: values[:, i] for i in rest})
+    return pd.concat([other, num], axis=1)[names]
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Dates (date objects or ISO strings) as day numbers."""
+    return pd.to_datetime(values).to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _day(d: date) -> int:
+    return int(np.datetime64(d, "D").astype(np.int64))
 
 
 def disjoint_groups(periods: list[P.Period]) -> list[list[int]]:
@@ -73,9 +94,20 @@ def disjoint_groups(periods: list[P.Period]) -> list[list[int]]:
 # --- dossier indicators -----------------------------------------------------------------------
 
 
-def dossier_month_sums(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
+def _subset(metric_ids: list[str] | None) -> tuple[list[str], list[str]]:
+    """The part and flag columns of these dossier indicators (all when None)."""
+    if metric_ids is None:
+        return PARTS, FLAGS
+    wanted = {m for m in metric_ids}
+    return ([p for p in PARTS if p.split("__")[0] in wanted], [f for f in FLAGS if f.split("__")[0] in wanted])
+
+
+def dossier_month_sums(conn: Connection, where: Where, periods: list[P.Period],
+                       metric_ids: list[str] | None = None) -> pd.DataFrame:
     """Per (pidx, key): the parts summed over the months of each period, 'months' (months with
-    a row), 'reporting' (in the last month), the provenance counts and batch ids."""
+    a row), 'reporting' (in the last month), the provenance counts and batch ids; only the
+    columns of ``metric_ids`` when given (the others come back unknown)."""
+    parts, flags = _subset(metric_ids)
     out = []
     for group in disjoint_groups(periods):
         month_of: dict[date, int] = {}
@@ -98,21 +130,27 @@ def dossier_month_sums(conn: Connection, where: Where, periods: list[P.Period]) 
         pidx = case(month_of, value=ps)
         cols = [t.c.key, pidx.label("pidx"), t.c.batches, func.count().label("months")]
         cols += [func.sum(case((ps.in_(lasts), t.c.reporting))).label("reporting")]
-        cols += [func.sum(t.c[p]).label(p) for p in FLOW_PARTS]
-        cols += [func.sum(case((ps.in_(firsts), t.c[p]))).label(p) for p in FIRST_PARTS]
-        cols += [func.sum(case((ps.in_(lasts), t.c[p]))).label(p) for p in LAST_PARTS]
-        cols += [func.sum(case((ps.in_(singles or [date.min]), t.c[p]))).label(p) for p in SINGLE_PARTS]
-        cols += [func.sum(t.c[f]).label(f) for f in FLAGS]
+        cols += [func.sum(t.c[p]).label(p) for p in FLOW_PARTS if p in parts]
+        cols += [func.sum(case((ps.in_(firsts), t.c[p]))).label(p) for p in FIRST_PARTS if p in parts]
+        cols += [func.sum(case((ps.in_(lasts), t.c[p]))).label(p) for p in LAST_PARTS if p in parts]
+        cols += [func.sum(case((ps.in_(singles or [date.min]), t.c[p]))).label(p) for p in SINGLE_PARTS
+                 if p in parts]
+        cols += [func.sum(t.c[f]).label(f) for f in flags]
         q = (select(*cols).where(t.c.grain == "month", ps.in_(list(month_of)), *where.conditions(t))
              .group_by(t.c.key, pidx, t.c.batches))
-        out.append(frame(conn, q))
+        out.append(frame(conn, q, [*parts, *flags, "months", "reporting"]))
     if not out:
         return pd.DataFrame(columns=["pidx", "key", "months", "reporting", *PARTS, *FLAGS, "batches"])
-    df = pd.concat(out, ignore_index=True)
-    df[[*PARTS, *FLAGS, "months", "reporting"]] = df[[*PARTS, *FLAGS, "months", "reporting"]].apply(
-        pd.to_numeric, errors="coerce").astype("float64")
+    df = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
     if df.duplicated(["pidx", "key"]).any():  # rows of one unit with different batch lists
-        df = group_sum(df, ["pidx", "key"], [*PARTS, *FLAGS, "months", "reporting"]).reset_index()
+        df = group_sum(df, ["pidx", "key"], [*parts, *flags, "months", "reporting"]).reset_index()
+    return _full(df)
+
+
+def _full(df: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in (*PARTS, *FLAGS) if c not in df]
+    if missing:
+        df = pd.concat([df, pd.DataFrame(np.nan, index=df.index, columns=missing)], axis=1)
     return df
 
 
@@ -124,11 +162,10 @@ def dossier_stated(conn: Connection, where: Where, periods: list[P.Period]) -> p
                 *[t.c[p] for p in PARTS], *[t.c[f] for f in FLAGS])
          .where(t.c.grain == "stated", tuple_(t.c.period_start, t.c.period_end).in_(list(spans)),
                 *where.conditions(t)))
-    df = frame(conn, q)
+    df = frame(conn, q, [*PARTS, *FLAGS, "months", "reporting"])
     if df.empty:
         return df.assign(pidx=pd.Series(dtype=int))
     df["pidx"] = [spans[(_d(s), _d(e))] for s, e in zip(df["period_start"], df["period_end"], strict=True)]
-    df[[*PARTS, *FLAGS]] = df[[*PARTS, *FLAGS]].apply(pd.to_numeric, errors="coerce").astype("float64")
     return df.drop(columns=["period_start", "period_end"])
 
 
@@ -145,16 +182,18 @@ def offer_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.Da
     t = agg_offer
     within = or_(*[and_(t.c.period_end >= p.start, t.c.period_end <= p.end) for p in periods])
     q = select(t).where(within, *where.conditions(t))
-    df = frame(conn, q)
+    num = [c.name for c in t.columns if c.name.split("__")[0] in OFFER_IDS or c.name in OFFER_COUNTS]
+    df = frame(conn, q, num)
     if df.empty:
         return df
-    df["period_end"] = df["period_end"].map(_d)
-    parts = [df[(df["period_end"] >= p.start) & (df["period_end"] <= p.end)].assign(pidx=i)
-             for i, p in enumerate(periods)]
-    df = pd.concat(parts, ignore_index=True)
-    num = [c for c in df.columns if c.split("__")[0] in OFFER_IDS or c in OFFER_COUNTS]
-    df[num] = df[num].apply(pd.to_numeric, errors="coerce").astype("float64")
-    return df
+    end = _days(df["period_end"])
+    df["period_end"] = end
+    parts = []
+    for i, p in enumerate(periods):
+        inside = (end >= _day(p.start)) & (end <= _day(p.end))
+        if inside.any():
+            parts.append(df[inside].assign(pidx=i))
+    return pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
 
 
 def count_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
@@ -167,23 +206,31 @@ def count_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.Da
                           t.c.period_start >= p.start))
         conds.append(and_(t.c.kind == "zero", t.c.period_start == p.start, t.c.period_end == p.end))
         conds.append(and_(t.c.kind == "agreements", t.c.period_end <= p.end))
-    df = frame(conn, select(t).where(or_(*conds), *where.conditions(t)))
-    if df.empty:
-        return df
-    df["period_start"], df["period_end"] = df["period_start"].map(_d), df["period_end"].map(_d)
-    parts = []
-    for i, p in enumerate(periods):
-        stated = (df["kind"] == "stated") & (df["period_end"] >= p.start) & (df["period_end"] <= p.end) & (
-            df["period_start"] >= p.start)
-        zero = (df["kind"] == "zero") & (df["period_start"] == p.start) & (df["period_end"] == p.end)
-        agr = df[(df["kind"] == "agreements") & (df["period_end"] <= p.end)]
-        agr = agr[agr["period_end"] == agr.groupby("key")["period_end"].transform("max")]  # in force on p.end
-        parts.append(pd.concat([df[stated | zero], agr]).assign(pidx=i))
-    df = pd.concat(parts, ignore_index=True)
     nums = ["units_total", "units_zero_activity", "agencies_total", "agencies_with_agreement", "units_real",
             "units_demo", "agencies_real", "agencies_demo"]
-    df[nums] = df[nums].apply(pd.to_numeric, errors="coerce").astype("float64")
-    return df
+    df = frame(conn, select(t).where(or_(*conds), *where.conditions(t)), nums)
+    if df.empty:
+        return df
+    start, end = _days(df["period_start"]), _days(df["period_end"])
+    df["period_start"], df["period_end"] = start, end
+    kind = df["kind"].to_numpy()
+    key = df["key"].to_numpy(dtype=np.int64)
+    parts = []
+    for i, p in enumerate(periods):
+        a, b = _day(p.start), _day(p.end)
+        take = ((kind == "stated") & (end >= a) & (end <= b) & (start >= a)) | ((kind == "zero") & (start == a)
+                                                                               & (end == b))
+        agr = np.flatnonzero((kind == "agreements") & (end <= b))
+        if len(agr):  # the agreement count in force on the period's last day: the latest row per unit
+            order = agr[np.lexsort((-end[agr], key[agr]))]
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = key[order][1:] != key[order][:-1]
+            take[order[first]] = True
+        if take.any():
+            parts.append(df[take].assign(pidx=i))
+    if not parts:
+        return df.iloc[0:0].assign(pidx=pd.Series(dtype=int))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def commune_online_sums(conn: Connection, scheme: str, province: int | None, per: P.Period) -> pd.DataFrame:

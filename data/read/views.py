@@ -33,6 +33,9 @@ def _empty() -> pd.DataFrame:
 def where_for(reg: Registry, level: str, within: int | None, scheme: str | None) -> Where:
     """The units of ``level`` inside ``within`` (the unit itself when it is of that level)."""
     if within is None:
+        if level == "province" and scheme is not None:  # by key: the primary key's index
+            return Where(level, scheme, keys=tuple(int(k) for k in reg.units.index[
+                (reg.units["level"] == "province") & (reg.units["scheme"] == scheme)]))
         return Where(level, scheme)
     u = reg.units.loc[within]
     if u["level"] == level:
@@ -46,7 +49,7 @@ def where_for(reg: Registry, level: str, within: int | None, scheme: str | None)
 
 def _metrics(conn: Connection, reg: Registry, periods: list[P.Period], level: str, within: int | None,
              scheme: str | None, metric_ids: list[str] | None, complete: bool = True) -> pd.DataFrame:
-    w = wide(conn, where_for(reg, level, within, scheme), periods, complete)
+    w = wide(conn, where_for(reg, level, within, scheme), periods, complete, metric_ids)
     return long(w, periods, reg.describe(level), batch_names(conn), metric_ids)
 
 
@@ -193,7 +196,7 @@ def child_level(unit_level: str | None, unit_scheme: str, requested: str) -> str
 def _national(conn: Connection, reg: Registry, periods: list[P.Period], scheme: str,
               metric_ids: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the whole country's indicators, the provinces' wide figures) for the periods."""
-    w = wide(conn, Where("province", scheme), periods)
+    w = wide(conn, where_for(reg, "province", None, scheme), periods)
     country = total(w)
     names = pd.DataFrame({"level": ["country"], "scheme": [scheme], "code": [""], "name": ["Toàn quốc"]}, index=[0])
     return long(country, periods, names, batch_names(conn), metric_ids), w

@@ -34,10 +34,10 @@ def upgrade() -> None:
     sa.Column('units_demo', sa.Integer(), nullable=True),
     sa.Column('agencies_real', sa.Integer(), nullable=True),
     sa.Column('agencies_demo', sa.Integer(), nullable=True),
-    sa.UniqueConstraint('level', 'key', 'kind', 'period_start', 'period_end', name='uq_agg_count_key')
+    sa.UniqueConstraint('key', 'level', 'kind', 'period_start', 'period_end', name='uq_agg_count_key')
     )
     with op.batch_alter_table('agg_count', schema=None) as batch_op:
-        batch_op.create_index('ix_agg_count_within', ['scheme', 'level', 'province', 'kind', 'period_end'], unique=False)
+        batch_op.create_index('ix_agg_count_within', ['level', 'province', 'kind', 'period_end'], unique=False)
 
     op.create_table('agg_dossier',
     sa.Column('level', sa.String(length=10), nullable=False),
@@ -96,10 +96,10 @@ def upgrade() -> None:
     sa.Column('settlement_rate__xd', sa.BigInteger(), nullable=True),
     sa.Column('settlement_rate__real', sa.Integer(), nullable=True),
     sa.Column('settlement_rate__demo', sa.Integer(), nullable=True),
-    sa.UniqueConstraint('level', 'key', 'grain', 'period_start', 'period_end', name='uq_agg_dossier_key')
+    sa.UniqueConstraint('key', 'level', 'grain', 'period_start', 'period_end', name='uq_agg_dossier_key')
     )
     with op.batch_alter_table('agg_dossier', schema=None) as batch_op:
-        batch_op.create_index('ix_agg_dossier_within', ['scheme', 'level', 'province', 'grain', 'period_start'], unique=False)
+        batch_op.create_index('ix_agg_dossier_within', ['level', 'province', 'grain', 'period_start'], unique=False)
 
     op.create_table('agg_offer',
     sa.Column('level', sa.String(length=10), nullable=False),
@@ -132,10 +132,10 @@ def upgrade() -> None:
     sa.Column('online_full_share__stated', sa.BigInteger(), nullable=True),
     sa.Column('online_full_share__real', sa.Integer(), nullable=True),
     sa.Column('online_full_share__demo', sa.Integer(), nullable=True),
-    sa.UniqueConstraint('level', 'key', 'period_end', name='uq_agg_offer_key')
+    sa.UniqueConstraint('key', 'level', 'period_end', name='uq_agg_offer_key')
     )
     with op.batch_alter_table('agg_offer', schema=None) as batch_op:
-        batch_op.create_index('ix_agg_offer_within', ['scheme', 'level', 'province', 'period_end'], unique=False)
+        batch_op.create_index('ix_agg_offer_within', ['level', 'province', 'period_end'], unique=False)
 
     # ### end Alembic commands ###
 
