@@ -133,11 +133,17 @@ def join_ids(values: Iterable) -> str:
     return ",".join(str(i) for i in sorted(ids))
 
 
-def group_sum(df: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.DataFrame:
-    """Sum ``cols`` per group (all-unknown stays unknown); join the batch ids of each group
-    (vectorised: Python joins only the groups with several distinct id lists)."""
+def group_sum(df: pd.DataFrame, keys: list[str], cols: list[str], largest: tuple[str, ...] = ("_start",)
+              ) -> pd.DataFrame:
+    """Sum ``cols`` per group (all-unknown stays unknown), except the ``largest`` ones (their
+    maximum); join the batch ids of each group (vectorised: Python joins only the groups with
+    several distinct id lists)."""
     g = df.groupby(keys, sort=False, dropna=False)
-    out = g[cols].sum(min_count=1)
+    summed = [c for c in cols if c not in largest]
+    out = g[summed].sum(min_count=1)
+    for c in cols:
+        if c in largest:
+            out[c] = g[c].max()
     first, n = g["batches"].first(), g["batches"].nunique()
     out["batches"] = first
     many = n[n > 1].index

@@ -32,16 +32,18 @@ from data.store import join_ids
 def offer_groups() -> Groups:
     by_metric = {m: [f"{m}__num", f"{m}__den", f"{m}__stated", f"{m}__real", f"{m}__demo"] for m in offer_metrics()}
     return Groups(by_metric, {m: f"{m}__num" for m in offer_metrics()}, whole=list(OFFER_COUNTS),
-                  reset_on_roll=[f"{m}__stated" for m in offer_metrics()])
+                  reset_on_roll=[f"{m}__stated" for m in offer_metrics()], largest=["_start"])
 
 
 def offers(subjects: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    """agg_offer rows for the subjects' snapshots."""
+    """agg_offer rows for the subjects' snapshots. A unit's snapshot is named by the earliest
+    start of the stored periods behind it (a quarter's offers: the quarter)."""
     if subjects.empty:
         return pd.DataFrame()
-    starts = subjects.groupby("period_end")["period_start"].min()
-    out = roll_up(subjects, units, offer_groups(), ["period_end"])
-    out["period_start"] = out["period_end"].map(starts)
+    day = pd.to_datetime(subjects["period_start"]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    out = roll_up(subjects.assign(_start=-day.astype(float)), units, offer_groups(), ["period_end"])
+    out["period_start"] = (-out.pop("_start").to_numpy(dtype=float)).astype(np.int64).astype("datetime64[D]") \
+        .astype(object)
     return out
 
 

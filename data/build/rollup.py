@@ -23,27 +23,30 @@ class Groups:
     """Which value columns belong to which indicator (a total replaces them together)."""
 
     def __init__(self, by_metric: dict[str, list[str]], known: dict[str, str], whole: Sequence[str] = (),
-                 reset_on_roll: Sequence[str] = (), plain: Sequence[str] = ()) -> None:
+                 reset_on_roll: Sequence[str] = (), plain: Sequence[str] = (), largest: Sequence[str] = ()) -> None:
         self.by_metric = by_metric  # metric -> its columns
         self.known = known  # metric -> the column whose presence says the total gives the metric
         self.whole = list(whole)  # columns a total replaces as a whole (raw counts)
         self.reset_on_roll = list(reset_on_roll)  # zeroed when a child's figure enters its parent
         self.plain = list(plain)  # summed, never replaced (e.g. reporting communes)
+        self.largest = list(largest)  # the largest value of the rows below, never replaced
 
     @property
     def columns(self) -> list[str]:
         cols = [c for cs in self.by_metric.values() for c in cs]
-        return cols + [c for c in self.whole + self.plain if c not in cols]
+        return cols + [c for c in self.whole + self.plain + self.largest if c not in cols]
 
 
 def _override(rolled: pd.DataFrame, total: pd.DataFrame, groups: Groups) -> pd.DataFrame:
     """The roll-up, with every indicator a total gives taken from the total."""
     if total.empty:
         return rolled
-    if rolled.empty:
-        return total
+    if rolled.empty:  # the same shape as below: what a total does not give stays unknown
+        rolled = pd.DataFrame({c: pd.Series(dtype=object if c == "batches" else float) for c in total.columns},
+                              index=total.index[:0])
     idx = rolled.index.union(total.index)
     out = rolled.reindex(idx)
+    out["batches"] = out["batches"].astype(object)
     t = total.reindex(idx)
     has_total = idx.isin(total.index)
     for mid, cols in groups.by_metric.items():
@@ -54,6 +57,8 @@ def _override(rolled: pd.DataFrame, total: pd.DataFrame, groups: Groups) -> pd.D
         out.loc[has_total, groups.whole] = t.loc[has_total, groups.whole].to_numpy()
     for c in groups.plain:
         out[c] = out[c].fillna(0) + t[c].fillna(0)
+    for c in groups.largest:
+        out[c] = np.fmax(out[c].to_numpy(dtype=float), t[c].to_numpy(dtype=float))
     both = has_total & idx.isin(rolled.index)
     out.loc[has_total & ~idx.isin(rolled.index), "batches"] = t.loc[has_total & ~idx.isin(rolled.index), "batches"]
     if both.any():
