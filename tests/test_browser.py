@@ -30,12 +30,15 @@ def _free_port() -> int:
 
 
 def _start_app(url: str, **env_extra: str) -> tuple[subprocess.Popen, str]:
+    """The production server of the README's run command (gunicorn.conf.py) with two workers,
+    so every browser test also runs against several stateless workers."""
     port = _free_port()
-    env = {**os.environ, "TTHC_DB_URL": url, "PORT": str(port), "HOST": "127.0.0.1", **env_extra}
+    env = {**os.environ, "TTHC_DB_URL": url, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "2",
+           **env_extra}
     # the server's log goes to a file: a pipe nobody reads fills up and blocks the server
     log = tempfile.NamedTemporaryFile("w+", prefix="tthc-app-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=ROOT,
+                            env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
