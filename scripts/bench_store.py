@@ -1,0 +1,396 @@
+"""Benchmarks of the analytics store (issue 8), not tests: what a user meets on national data.
+
+    .venv/bin/python scripts/bench_store.py views --db URL [--views 40] [--seed 1] [--server "CMD"]
+        start the server (default: the README's run command's gunicorn), time until it listens and
+        until the home page draws its first chart, then open views nobody has opened (seeded random
+        pages x schemes x units x levels x month/quarter/year) once each in headless Chromium:
+        page-render callback (server time) and first chart; next to it the database's own GROUP BY
+        of the Biểu 06 counts over each view's subtree and period by child unit.
+    .venv/bin/python scripts/bench_store.py users --db URL [--users 50] [--seconds 120] [--server "CMD"]
+        simulated users (0,5-2 s think time) posting the page-render callback of random views
+        over loopback; latencies, errors, and each worker's memory.
+    .venv/bin/python scripts/bench_store.py etl [--db URL] [--rows 200000]
+        etl demo --provinces all (aggregates included) and the load of a template file of
+        ``--rows`` rows into that national database, with peak memory.
+
+``--server`` runs another command in the project folder (e.g. "python app.py" for the development
+server, or an older checkout's server); PORT and TTHC_DB_URL are set for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGES = ["/", "/buu-chinh-cong-ich", "/dich-vu-cong-truc-tuyen", "/tien-do-giai-quyet", "/xep-hang", "/so-nganh"]
+CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: str, command: str | None, port: int) -> tuple[subprocess.Popen, float, float]:
+    """(process, seconds from start until it listens, the moment it listens)."""
+    cmd = shlex.split(command) if command else [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py",
+                                                 "app:server"]
+    env = {**os.environ, "TTHC_DB_URL": db, "PORT": str(port), "HOST": "127.0.0.1"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, time.perf_counter() - t0, time.perf_counter()
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("the server did not start") from None
+            time.sleep(0.05)
+
+
+def sample_views(n: int, seed: int, db: str) -> list[tuple[str, str, dict]]:
+    """(path, query string, description) for ``n`` seeded random views."""
+    from data import queries
+    from data.db import get_engine
+
+    rng = random.Random(seed)
+    units = queries.units_frame(get_engine(db))
+    out = []
+    for _ in range(n):
+        path = rng.choice(PAGES)
+        scheme = rng.choice(["2025", "legacy", "legacy", "today"])
+        unit_scheme = "legacy" if scheme == "legacy" else "2025"
+        u = units[units["scheme"] == unit_scheme]
+        where = rng.choice(["country", "province", "province", "district", "commune"])
+        if path == "/so-nganh":
+            where = "province"
+        if where == "district" and unit_scheme != "legacy":
+            where = "province"
+        if where == "commune" and scheme == "today":
+            where = "province"
+        row = None if where == "country" else u[u["level"] == where].sample(1, random_state=rng.randrange(10**6))
+        level = rng.choice(["commune", "district", "department"] if unit_scheme == "legacy" else ["commune",
+                                                                                                 "department"])
+        kind = rng.choice(["month", "quarter", "year"])
+        year = rng.randint(2020, 2024) if scheme in ("legacy", "today") else rng.choice([2025, 2026])
+        if kind == "year" and scheme == "2025":
+            kind = "quarter"
+        if kind == "month":
+            m = rng.randint(7, 10) if scheme == "2025" else rng.randint(1, 12)
+            period = f"{year}-{m:02d}"
+        elif kind == "quarter":
+            q = rng.choice([3, 4] if year == 2025 else [1, 2, 3]) if scheme == "2025" else rng.randint(1, 4)
+            period = f"{year}-Q{q}"
+        else:
+            period = str(year)
+        params = {"scheme": scheme, "level": level, "period": period, "metric": rng.choice(
+            ["overdue_rate", "online_intake_share", "postal_intake_share", "index766_timeliness"])}
+        if row is not None:
+            params["unit"] = str(row["code"].iloc[0])
+        desc = {"path": path, **params, "where": where, "unit_id": int(row["id"].iloc[0]) if row is not None else None,
+                "unit_level": where, "kind": kind}
+        out.append((path, "&".join(f"{k}={v}" for k, v in params.items()), desc))
+    return out
+
+
+# --- the database doing the same work by itself ------------------------------------------------
+
+
+def raw_group_by(db: str, desc: dict) -> float:
+    """Seconds the database takes to SUM the Biểu 06 counts of the view's subtree and period by child
+    unit, straight from the figure table (a temporary table maps each unit to its child unit)."""
+    from sqlalchemy import text
+
+    from data import periods as P
+    from data import queries
+    from data.db import get_engine
+    from data.schema import DOSSIER_COUNTS
+
+    engine = get_engine(db)
+    units = queries.units_frame(engine)
+    scheme = "legacy" if desc["scheme"] in ("legacy", "today") else "2025"
+    per = P.parse_spec(desc["period"])
+    u = units[units["scheme"] == scheme]
+    uid = desc["unit_id"]
+    if desc["scheme"] == "today" and uid is not None:  # today's province: its old provinces
+        olds = queries.old_provinces(engine, uid)
+        mapping = u[u["province_id"].isin(olds)]
+        child = mapping["province_id"]
+    elif uid is None:
+        mapping, child = u, u["province_id"]
+    else:
+        level = units.at[uid, "level"]
+        col = {"province": "province_id", "district": "district_id", "commune": "id"}[level]
+        mapping = u[u[col] == uid]
+        child = mapping["district_id"] if level == "province" and scheme == "legacy" else mapping["id"]
+    pairs = [(int(a), int(b) if b == b and b is not None else int(a)) for a, b in zip(mapping["id"], child,
+                                                                                     strict=True)]
+    sums = ", ".join(f"SUM(d.{c})" for c in DOSSIER_COUNTS)
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS bench_map (unit_id INTEGER PRIMARY KEY, child INTEGER)"))
+        conn.execute(text("DELETE FROM bench_map"))
+        conn.execute(text("INSERT INTO bench_map VALUES (:a, :b)"), [{"a": a, "b": b} for a, b in pairs])
+        q = text(f"SELECT m.child, {sums} FROM dossier_stat d JOIN bench_map m ON m.unit_id = d.unit_id "
+                 "JOIN period p ON p.id = d.period_id WHERE p.kind = 'month' AND p.start_date >= :s "
+                 "AND p.end_date <= :e GROUP BY m.child")
+        conn.execute(q, {"s": per.start, "e": per.end}).all()  # the plan is prepared once, as for the app
+        t = time.perf_counter()
+        conn.execute(q, {"s": per.start, "e": per.end}).all()
+        took = time.perf_counter() - t
+        conn.rollback()
+    return took
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def cmd_views(args: argparse.Namespace) -> int:
+    from playwright.sync_api import sync_playwright
+
+    views = sample_views(args.views, args.seed, args.db)
+    port = free_port()
+    proc, to_listen, listening = start_server(args.db, args.server, port)
+    base = f"http://127.0.0.1:{port}"
+    rows = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM)
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(base + "/")
+            page.wait_for_selector(".main-svg", timeout=300000)
+            home_ready = time.perf_counter() - listening
+            server_ms: list[float] = []
+
+            def on_response(resp) -> None:  # noqa: ANN001
+                if "_dash-update-component" in resp.url and "_pages_content" in (resp.request.post_data or ""):
+                    t = resp.request.timing
+                    server_ms.append(t["responseStart"] - t["requestStart"])
+
+            page.on("response", on_response)
+            for path, query, desc in views:
+                server_ms.clear()
+                t = time.perf_counter()
+                page.goto(f"{base}{path}?{query}")
+                page.wait_for_selector(".main-svg, table, .alert", timeout=120000)
+                first_chart = (time.perf_counter() - t) * 1000
+                page.wait_for_load_state("networkidle")
+                rows.append({**desc, "render_ms": max(server_ms or [float("nan")]), "first_chart_ms": first_chart})
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    for r in rows:
+        r["raw_ms"] = raw_group_by(args.db, r) * 1000
+    render = [r["render_ms"] for r in rows]
+    chart = [r["first_chart_ms"] for r in rows]
+    raw = [r["raw_ms"] for r in rows]
+    ratio = [a / b for a, b in zip(render, raw, strict=True) if b > 0]
+    print(f"server listening after {to_listen:.1f} s; home page first chart {home_ready:.2f} s after that")
+    print(f"{len(rows)} first visits: render callback p50 {pct(render, .5):.0f} ms, p95 {pct(render, .95):.0f} ms, "
+          f"max {max(render):.0f} ms; first chart p50 {pct(chart, .5):.0f} ms, p95 {pct(chart, .95):.0f} ms, "
+          f"max {max(chart):.0f} ms")
+    print(f"database GROUP BY of the same views: median {statistics.median(raw):.1f} ms, p95 {pct(raw, .95):.1f} ms; "
+          f"callback / GROUP BY: median {statistics.median(ratio):.1f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+# --- simulated users -------------------------------------------------------------------------------
+
+
+def render_payload(base: str) -> dict:
+    """The page-render callback request the browser sends, captured once, to be replayed."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM)
+        page = browser.new_page()
+        with page.expect_request(lambda r: "_dash-update-component" in r.url and "_pages_content" in
+                                 (r.post_data or "")) as req:
+            page.goto(base + "/")
+        body = json.loads(req.value.post_data)
+        browser.close()
+    return body
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    import psutil
+
+    views = sample_views(400, args.seed, args.db)
+    port = free_port()
+    proc, to_listen, _ = start_server(args.db, args.server, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        template = render_payload(base)
+        lat: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        deadline = time.perf_counter() + args.seconds
+
+        def user(i: int) -> None:
+            rng = random.Random(i)
+            time.sleep(rng.uniform(0, 2))
+            while time.perf_counter() < deadline:
+                path, query, _ = rng.choice(views)
+                body = json.loads(json.dumps(template))
+                for inp in body["inputs"]:
+                    if inp["property"] == "pathname":
+                        inp["value"] = path
+                    elif inp["property"] == "search":
+                        inp["value"] = "?" + query
+                req = urllib.request.Request(base + "/_dash-update-component", data=json.dumps(body).encode(),
+                                             headers={"Content-Type": "application/json"})
+                t = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(req, timeout=60) as resp:
+                        resp.read()
+                        ok = resp.status == 200
+                except Exception as exc:  # a timeout or a server error is what we measure
+                    ok = False
+                    with lock:
+                        errors.append(type(exc).__name__)
+                took = time.perf_counter() - t
+                with lock:
+                    if ok:
+                        lat.append(took)
+                time.sleep(rng.uniform(0.5, 2.0))
+
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
+        for t in threads:
+            t.start()
+        peak: dict[int, int] = {}
+        while any(t.is_alive() for t in threads):
+            for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
+                try:
+                    peak[p.pid] = max(peak.get(p.pid, 0), p.memory_info().rss)
+                except psutil.Error:
+                    pass
+            time.sleep(1)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    ms = [x * 1000 for x in lat]
+    print(f"{args.users} users for {args.seconds} s: {len(ms)} answers, {len(errors)} errors "
+          f"({', '.join(sorted(set(errors))) or 'none'}); p50 {pct(ms, .5):.0f} ms, p95 {pct(ms, .95):.0f} ms, "
+          f"max {max(ms):.0f} ms; {len(ms) / args.seconds:.1f} answers/s")
+    print("peak RSS per process (MB): " + ", ".join(f"{v / 2**20:.0f}" for v in sorted(peak.values(), reverse=True)))
+    return 0
+
+
+# --- ETL -------------------------------------------------------------------------------------------
+
+
+def _timed_etl(argv: list[str]) -> tuple[float, float]:
+    """(seconds, peak MB) of one ``python -m etl`` command in its own process."""
+    t = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-m", "etl", *argv], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return time.perf_counter() - t, max(peak, before) / 1024
+
+
+def export_rows(db: str, path: Path, n: int) -> int:
+    """The first ``n`` monthly dossier rows of 2023-2024 as the project's template (codes, counts)."""
+    import csv
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from data.db import get_engine
+    from data.schema import DOSSIER_COUNTS, agency, dossier_stat, load_batch, period, unit
+    from etl.extract import TEMPLATE_COLUMNS
+
+    prov = unit.alias("prov")
+    q = (select(unit.c.code, agency.c.type_code, prov.c.code.label("prov_code"), period.c.start_date,
+                *[dossier_stat.c[c] for c in DOSSIER_COUNTS])
+         .join(unit, unit.c.id == dossier_stat.c.unit_id).outerjoin(agency, agency.c.id == dossier_stat.c.agency_id)
+         .outerjoin(prov, prov.c.id == agency.c.unit_id).join(period, period.c.id == dossier_stat.c.period_id)
+         .join(load_batch, load_batch.c.id == dossier_stat.c.batch_id)
+         .where(period.c.kind == "month", period.c.start_date >= date(2023, 1, 1), period.c.end_date <= date(2024, 12, 31),
+                load_batch.c.dataset == "demo").order_by(period.c.start_date, dossier_stat.c.id).limit(n))
+    fields = [f for f, _ in TEMPLATE_COLUMNS]
+    written = 0
+    with get_engine(db).connect() as conn, path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([h for _, h in TEMPLATE_COLUMNS])
+        for r in conn.execute(q):
+            row = dict.fromkeys(fields, "")
+            row["period"] = f"{r.start_date:%Y-%m}"
+            if r.type_code:
+                row["province_code"], row["agency"] = r.prov_code, r.type_code
+            else:
+                row["unit_code"] = r.code
+            for c in ("received_carried", "received_online", "received_postal", "settled_early", "settled_on_time",
+                      "settled_overdue", "pending_within", "pending_overdue", "returned_total", "returned_postal"):
+                row[c] = getattr(r, c)
+            row["received_direct"] = r.received_direct_postal - r.received_postal
+            w.writerow([row[f] for f in fields])
+            written += 1
+    return written
+
+
+def cmd_etl(args: argparse.Namespace) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="tthc-bench-"))
+    db = args.db or f"sqlite:///{tmp / 'national.sqlite'}"
+    print(f"init: {_timed_etl(['init', '--db', db])[0]:.1f} s")
+    _timed_etl(["seed", "--db", db])
+    sec, mb = _timed_etl(["demo", "--provinces", "all", "--until", "2026-10", "--db", db])
+    print(f"demo --provinces all (1.362.464 rows and their aggregates): {sec:.1f} s, peak {mb:.0f} MB")
+    csv_path = tmp / "file.csv"
+    n = export_rows(db, csv_path, args.rows)
+    sec, mb = _timed_etl(["load", str(csv_path), "--db", db])
+    print(f"load of a {n:,}-row template file ({csv_path.stat().st_size / 2**20:.0f} MB) into that database, "
+          f"aggregates included: {sec:.1f} s, peak {mb:.0f} MB".replace(",", "."))
+    sec, mb = _timed_etl(["rebuild", "--db", db])
+    print(f"etl rebuild (everything, with the difference report): {sec:.1f} s, peak {mb:.0f} MB")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    v = sub.add_parser("views")
+    v.add_argument("--db", required=True)
+    v.add_argument("--views", type=int, default=40)
+    v.add_argument("--seed", type=int, default=1)
+    v.add_argument("--server")
+    v.add_argument("--json", help="write every view's timings here")
+    u = sub.add_parser("users")
+    u.add_argument("--db", required=True)
+    u.add_argument("--users", type=int, default=50)
+    u.add_argument("--seconds", type=int, default=120)
+    u.add_argument("--seed", type=int, default=2)
+    u.add_argument("--server")
+    e = sub.add_parser("etl")
+    e.add_argument("--db")
+    e.add_argument("--rows", type=int, default=200000)
+    args = ap.parse_args()
+    return {"views": cmd_views, "users": cmd_users, "etl": cmd_etl}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
