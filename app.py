@@ -118,7 +118,17 @@ def create_app() -> Dash:
          export_status()],
         lang="vi",
     )
+    _prime(app)
     return app
+
+
+def _prime(app: Dash) -> None:
+    """Serve the index page once, inside this process, before any worker exists: Dash registers
+    its component libraries (the paths its JavaScript is served from) and the pages' callbacks
+    on the first request. Under gunicorn with preload every worker is forked after this, so a
+    browser that gets the page from one worker and the scripts from another finds them all."""
+    with app.server.test_client() as client:
+        client.get("/")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,30 @@ def _chart_points(page, graph_id: str) -> int:  # noqa: ANN001
     return page.locator(f"#{graph_id} .scatterlayer .point, #{graph_id} .barlayer .point").count()
 
 
+def test_every_worker_serves_every_script(server: str) -> None:
+    """The page may come from one worker and its scripts from another: each worker knows them."""
+    import re
+    import urllib.error
+    import urllib.request
+
+    html = urllib.request.urlopen(server + "/", timeout=30).read().decode()
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert len(scripts) > 5
+
+    def fetch(src: str) -> int:
+        try:
+            with urllib.request.urlopen(server + src, timeout=30) as resp:
+                return resp.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(16) as pool:  # busy enough that both workers answer
+        codes = list(pool.map(fetch, scripts * 8))
+    assert codes == [200] * len(codes), sorted(set(codes))
+
+
 def test_overview_loads_with_data_and_no_console_error(server: str, page) -> None:  # noqa: ANN001
     page.goto(server + "/")
     page.wait_for_selector("h1", timeout=20000)
