@@ -59,6 +59,7 @@ class Resolver:
         self.reg = registry
         self.successors = successors or {}  # agency type code -> the type that took over its work
         self._agencies = {int(r.id): r for r in registry.agencies.itertuples()}
+        self._agency_memo: dict[tuple[int, str], int | None] = {}
         u = registry.units
         self.name = dict(zip(u["id"], u["name"], strict=True))
         self.code = dict(zip(u["id"], u["code"], strict=True))
@@ -175,11 +176,12 @@ class Resolver:
 
     # -- agencies -------------------------------------------------------------------------
     def agency(self, province_id: int, text: str) -> int | None:
-        for variant in _agency_variants(text, fold(self.reg.unit(province_id)["short_name"])):
-            found = self.reg.match_agency(province_id, variant)
-            if found is not None:
-                return found
-        return None
+        key = (province_id, text)
+        if key not in self._agency_memo:  # a national file names the same agencies many times
+            self._agency_memo[key] = next(
+                (found for variant in _agency_variants(text, fold(self.reg.unit(province_id)["short_name"]))
+                 if (found := self.reg.match_agency(province_id, variant)) is not None), None)
+        return self._agency_memo[key]
 
     def agency_or_finding(self, province_id: int, text: str, per: Period | None, rec: Record,
                           field: str) -> tuple[int | None, list[Finding]]:

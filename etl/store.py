@@ -127,7 +127,7 @@ def open_batch(
     the caller then changes nothing.
     """
     if find_active_batch(conn, sha256=sha256, kind=kind) is not None:
-        return None, None, Scope(set(), set())
+        return None, None, Scope(set(), set(), families=set())
     replaced = find_active_batch(conn, file_name=file_name, kind=kind) if replace_same_name else None
     new_id = conn.execute(
         insert(load_batch).values(
@@ -148,14 +148,14 @@ def open_batch(
             update(load_batch).where(load_batch.c.id == replaced.id).values(status="replaced", replaced_by=new_id)
         )
         return new_id, replaced.id, covered
-    return new_id, None, Scope(set(), set())
+    return new_id, None, Scope(set(), set(), families=set())
 
 
 def close_batch(conn: Connection, batch_id: int, replaced: Scope | None = None, whole: bool = False,
                 progress: bool = False) -> None:
     """Bring the analytics store up to date with a batch just written (and the one it replaced):
     the provinces and years they touch, or everything (``whole``: e.g. the national demo)."""
-    scope = Scope() if whole else footprint(conn, [batch_id]) | (replaced or Scope(set(), set()))
+    scope = Scope() if whole else footprint(conn, [batch_id]) | (replaced or Scope(set(), set(), families=set()))
     refresh(conn, scope, progress=progress)
 
 

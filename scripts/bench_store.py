@@ -13,13 +13,14 @@
         etl demo --provinces all (aggregates included) and the load of a template file of
         ``--rows`` rows into that national database, with peak memory.
 
-``--server`` runs another command in the project folder (e.g. "python app.py" for the development
-server, or an older checkout's server); PORT and TTHC_DB_URL are set for it.
+``--server`` runs another command (e.g. "python app.py" for the development server), in ``--cwd``
+when given (an older checkout, for a side-by-side); PORT and TTHC_DB_URL are set for it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -53,13 +54,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_DIR = ROOT  # --cwd: where the server command runs (an older checkout, for a side-by-side)
+
+
 def start_server(db: str, command: str | None, port: int) -> tuple[subprocess.Popen, float, float]:
     """(process, seconds from start until it listens, the moment it listens)."""
     cmd = shlex.split(command) if command else [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py",
                                                  "app:server"]
     env = {**os.environ, "TTHC_DB_URL": db, "PORT": str(port), "HOST": "127.0.0.1"}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=SERVER_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -284,10 +288,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         peak: dict[int, int] = {}
         while any(t.is_alive() for t in threads):
             for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):
                     peak[p.pid] = max(peak.get(p.pid, 0), p.memory_info().rss)
-                except psutil.Error:
-                    pass
             time.sleep(1)
     finally:
         proc.terminate()
@@ -363,8 +365,9 @@ def cmd_etl(args: argparse.Namespace) -> int:
     csv_path = tmp / "file.csv"
     n = export_rows(db, csv_path, args.rows)
     sec, mb = _timed_etl(["load", str(csv_path), "--db", db])
-    print(f"load of a {n:,}-row template file ({csv_path.stat().st_size / 2**20:.0f} MB) into that database, "
-          f"aggregates included: {sec:.1f} s, peak {mb:.0f} MB".replace(",", "."))
+    print(f"load of a {n:,}-row template file ".replace(",", ".") +
+          f"({csv_path.stat().st_size / 2**20:.0f} MB) into that database, aggregates included: {sec:.1f} s, "
+          f"peak {mb:.0f} MB")
     sec, mb = _timed_etl(["rebuild", "--db", db])
     print(f"etl rebuild (everything, with the difference report): {sec:.1f} s, peak {mb:.0f} MB")
     return 0
@@ -388,7 +391,12 @@ def main() -> int:
     e = sub.add_parser("etl")
     e.add_argument("--db")
     e.add_argument("--rows", type=int, default=200000)
+    for p in (v, u):
+        p.add_argument("--cwd", help="folder the server command runs in (default: this project)")
     args = ap.parse_args()
+    global SERVER_DIR
+    if getattr(args, "cwd", None):
+        SERVER_DIR = Path(args.cwd)
     return {"views": cmd_views, "users": cmd_users, "etl": cmd_etl}[args.cmd](args)
 
 

@@ -100,6 +100,9 @@ def test_the_store_equals_a_rebuild_after_loads_seed_and_replacements(demo: Engi
     path = tmp_path / "q.csv"
     load_file(demo, write_template_csv(path, [GOOD_ROW]))  # a quarter: a stated figure over months
     load_file(demo, write_template_csv(path, [{**GOOD_ROW, "received_online": 999}]))
+    ward = {**GOOD_ROW, "unit_name": "", "unit_code": "03124", "received_online": 0}
+    load_file(demo, write_template_csv(tmp_path / "months.csv", [{**ward, "period": f"2024-{m:02d}"}
+                                                                 for m in range(1, 7)]))  # a real commune without online dossiers
     assert main(["seed", "--db", str(demo.url)]) == 0
     with demo.begin() as conn:
         report = rebuild(conn, progress=False)

@@ -44,21 +44,31 @@ from data.units import agency_frame, unit_tree
 
 @dataclass
 class Scope:
-    """What to recompute: provinces (ids of either scheme; None = all) and calendar years
-    (None = all years with figures)."""
+    """What to recompute: provinces (ids of either scheme; None = all), calendar years (None =
+    all years with figures) and the kinds of figures (``FAMILIES``; None = all)."""
 
     provinces: set[int] | None = None
     years: set[int] | None = None
     batches: set[int] = field(default_factory=set)
+    families: set[str] | None = None
 
     def __or__(self, other: Scope) -> Scope:
         provinces = None if self.provinces is None or other.provinces is None else self.provinces | other.provinces
         years = None if self.years is None or other.years is None else self.years | other.years
-        return Scope(provinces, years, self.batches | other.batches)
+        families = None if self.families is None or other.families is None else self.families | other.families
+        return Scope(provinces, years, self.batches | other.batches, families)
+
+    def has(self, family: str) -> bool:
+        return self.families is None or family in self.families
 
     @property
     def empty(self) -> bool:
-        return self.provinces is not None and not self.provinces
+        return (self.provinces is not None and not self.provinces) or self.families == set()
+
+
+# the kinds of figures a batch can hold: dossiers (and the zero-activity counts made of them),
+# procedure offers, stated counts, postal agreements
+FAMILIES = ("dossier", "offer", "count", "agreement")
 
 
 def dossier_groups() -> Groups:
@@ -74,22 +84,27 @@ def dossier_groups() -> Groups:
 def footprint(conn: Connection, batch_ids: list[int]) -> Scope:
     """Provinces and years of the rows of these batches."""
     if not batch_ids:
-        return Scope(set(), set())
+        return Scope(set(), set(), families=set())
     units = unit_tree(conn)
     unit_ids: set[int] = set()
     years: set[int] = set()
-    for table in (dossier_stat, procedure_offer, count_stat):
+    families: set[str] = set()
+    for family, table in (("dossier", dossier_stat), ("offer", procedure_offer), ("count", count_stat)):
         q = (select(table.c.unit_id, func.min(period.c.start_date), func.max(period.c.end_date))
              .join(period, period.c.id == table.c.period_id)
              .where(table.c.batch_id.in_(batch_ids)).group_by(table.c.unit_id))
         for uid, first, last in conn.execute(q):
             unit_ids.add(int(uid))
+            families.add(family)
             first, last = _as_date(first), _as_date(last)
             years.update(range(first.year, last.year + 1))
     q = select(postal_agreement.c.unit_id).where(postal_agreement.c.batch_id.in_(batch_ids)).distinct()
-    unit_ids.update(int(u) for (u,) in conn.execute(q))
+    signed = {int(u) for (u,) in conn.execute(q)}
+    if signed:
+        families.add("agreement")
+    unit_ids |= signed
     provinces = {int(units.at[u, "province_id"]) for u in unit_ids if u in units.index}
-    return Scope(provinces, years, set(batch_ids))
+    return Scope(provinces, years, set(batch_ids), families)
 
 
 def _as_date(value: object) -> date:
@@ -106,9 +121,17 @@ def compute(conn: Connection, scope: Scope) -> dict[str, pd.DataFrame]:
         units.index[units["level"] == "province"].tolist()
     ids = units.index[units["province_id"].isin(provinces)].tolist() if scope.provinces is not None else None
     years = sorted(scope.years) if scope.years is not None else _all_years(conn)
+    empty = pd.DataFrame()
+    if not scope.has("dossier"):  # offers, counts or agreements only: the dossier aggregates stay
+        return {"agg_dossier_month": empty, "agg_dossier_stated": empty,
+                "agg_offer": asof.offers(read_offers(conn, ids), units) if scope.has("offer") else empty,
+                "agg_count_stated": asof.stated_counts(read_counts(conn, ids), units) if scope.has("count") else empty,
+                "agg_count_zero": empty,
+                "agg_count_agreements": asof.agreements(read_agreements(conn, ids), agency_frame(conn), units,
+                                                        provinces) if scope.has("agreement") else empty}
     stated_only = read_dossiers(conn, ids).stated
     want = set(years)
-    for (start, end) in overlay.targets(stated_only):  # months under stated periods: for the overlays
+    for (start, end) in overlay.targets(stated_only, years):  # the months under the stated periods to redo
         want.update(range(start.year, end.year + 1))
     months = read_dossiers(conn, ids, _year_bounds(sorted(want)), stated=False).months if want else \
         stated_only.iloc[0:0]
@@ -119,12 +142,13 @@ def compute(conn: Connection, scope: Scope) -> dict[str, pd.DataFrame]:
     in_years = unit_months["period_start"].map(lambda d: d.year in set(years)) if len(unit_months) else []
     out = {
         "agg_dossier_month": unit_months[in_years] if len(unit_months) else unit_months,
-        "agg_dossier_stated": _with_place(overlay.build(stated_only, months, unit_months, units), units,
+        "agg_dossier_stated": _with_place(overlay.build(stated_only, months, unit_months, units, years), units,
                                           agency_frame(conn)),
-        "agg_offer": asof.offers(read_offers(conn, ids), units),
-        "agg_count_stated": asof.stated_counts(read_counts(conn, ids), units),
+        "agg_offer": asof.offers(read_offers(conn, ids), units) if scope.has("offer") else empty,
+        "agg_count_stated": asof.stated_counts(read_counts(conn, ids), units) if scope.has("count") else empty,
         "agg_count_zero": asof.zero_activity(unit_months, units, years),
-        "agg_count_agreements": asof.agreements(read_agreements(conn, ids), agency_frame(conn), units, provinces),
+        "agg_count_agreements": asof.agreements(read_agreements(conn, ids), agency_frame(conn), units, provinces)
+        if scope.has("agreement") else empty,
     }
     return out
 
@@ -183,12 +207,24 @@ def write(conn: Connection, scope: Scope, frames: dict[str, pd.DataFrame]) -> No
         return [or_(*[and_(table.c.period_start >= date(y, 1, 1), table.c.period_start <= date(y, 12, 31))
                       for y in years])]
 
-    delete_where(conn, agg_dossier, agg_dossier.c.grain == "month", *of(agg_dossier), *in_years(agg_dossier))
-    delete_where(conn, agg_dossier, agg_dossier.c.grain == "stated", *of(agg_dossier))
-    delete_where(conn, agg_offer, *of(agg_offer))
-    delete_where(conn, agg_count, agg_count.c.kind != "zero", *of(agg_count))
-    delete_where(conn, agg_count, agg_count.c.kind == "zero", *of(agg_count), *in_years(agg_count))
-    bulk_insert(conn, agg_dossier, _store_frame(agg_dossier, frames["agg_dossier_month"]))
+    def overlapping(table):  # noqa: ANN001, ANN202
+        if years is None:
+            return []
+        return [or_(*[and_(table.c.period_start <= date(y, 12, 31), table.c.period_end >= date(y, 1, 1))
+                      for y in years])]
+
+    if scope.has("dossier"):
+        delete_where(conn, agg_dossier, agg_dossier.c.grain == "month", *of(agg_dossier), *in_years(agg_dossier))
+        delete_where(conn, agg_dossier, agg_dossier.c.grain == "stated", *of(agg_dossier), *overlapping(agg_dossier))
+        delete_where(conn, agg_count, agg_count.c.kind == "zero", *of(agg_count), *in_years(agg_count))
+    if scope.has("offer"):
+        delete_where(conn, agg_offer, *of(agg_offer))
+    if scope.has("count"):
+        delete_where(conn, agg_count, agg_count.c.kind == "stated", *of(agg_count))
+    if scope.has("agreement"):
+        delete_where(conn, agg_count, agg_count.c.kind == "agreements", *of(agg_count))
+    if len(frames["agg_dossier_month"]):
+        bulk_insert(conn, agg_dossier, _store_frame(agg_dossier, frames["agg_dossier_month"]))
     if len(frames["agg_dossier_stated"]):
         bulk_insert(conn, agg_dossier, _store_frame(agg_dossier, frames["agg_dossier_stated"]))
     if len(frames["agg_offer"]):
@@ -221,10 +257,10 @@ def chunks(conn: Connection, scope: Scope) -> list[Scope]:
         current.append(p)
         n += int(sizes.get(p, 1))
         if n >= CHUNK_UNITS:
-            out.append(Scope(set(current), scope.years, scope.batches))
+            out.append(Scope(set(current), scope.years, scope.batches, scope.families))
             current, n = [], 0
     if current:
-        out.append(Scope(set(current), scope.years, scope.batches))
+        out.append(Scope(set(current), scope.years, scope.batches, scope.families))
     return out
 
 

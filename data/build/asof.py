@@ -103,8 +103,12 @@ def zero_activity(unit_months: pd.DataFrame, units: pd.DataFrame, years: list[in
         if not has.any():
             continue
         codes, uniques = pd.factorize(parent[has].astype(np.int64))
-        batches = com.assign(_p=com["key"].map(units[col_name])).dropna(subset=["_p"]).groupby("_p")["batches"] \
-            .agg(join_ids)
+        # the batches behind each unit's communes in each month (a period joins its months')
+        per_month = com.assign(_p=com["key"].map(units[col_name]), _m=col).dropna(subset=["_p"]) \
+            .groupby(["_p", "_m"])["batches"].agg(lambda s: set(",".join(s).split(",")))
+        batches: dict[int, dict[int, set]] = {}
+        for (unit_key, month), ids in per_month.items():
+            batches.setdefault(int(unit_key), {})[int(month)] = ids
         by_level[level] = (has, codes, uniques.to_numpy(), batches)
     pers = [p for y in years for p in [*[P.month(y, m) for m in range(1, 13)], *standard_periods(y, y)]]
     out = []
@@ -128,7 +132,8 @@ def zero_activity(unit_months: pd.DataFrame, units: pd.DataFrame, years: list[in
                 "units_real": (np.bincount(codes, weights=r[has], minlength=n)[keep] > 0).astype(int),
                 "units_demo": (np.bincount(codes, weights=d[has], minlength=n)[keep] > 0).astype(int)})
             res["level"], res["period_start"], res["period_end"] = level, per.start, per.end
-            res["batches"] = res["key"].map(batches).fillna("")
+            res["batches"] = [join_ids(set().union(*[batches.get(int(k), {}).get(m, set()) for m in range(a, b)]))
+                              for k in res["key"]]
             out.append(res)
     if not out:
         return pd.DataFrame()

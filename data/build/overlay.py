@@ -67,8 +67,10 @@ def _chain(spans: list[tuple[date, date]], start: date, end: date) -> list[tuple
     return out if out and out[-1][1] == end and len(out) > 1 else None
 
 
-def targets(stated: pd.DataFrame) -> dict[tuple[date, date], list[tuple[tuple, list[tuple[date, date]]]]]:
-    """{target period: [(subject, the stated spans that make it)]}."""
+def targets(stated: pd.DataFrame, years: list[int] | set[int] | None = None
+            ) -> dict[tuple[date, date], list[tuple[tuple, list[tuple[date, date]]]]]:
+    """{target period: [(subject, the stated spans that make it)]}, of the targets touching
+    ``years`` when given (the others have not changed)."""
     out: dict[tuple[date, date], list] = {}
     if stated.empty:
         return out
@@ -80,7 +82,8 @@ def targets(stated: pd.DataFrame) -> dict[tuple[date, date], list[tuple[tuple, l
             if chain is not None:
                 cands.setdefault((per.start, per.end), chain)
         for t, chain in cands.items():
-            out.setdefault(t, []).append((subject, chain))
+            if years is None or any(y in years for y in range(t[0].year, t[1].year + 1)):
+                out.setdefault(t, []).append((subject, chain))
     return out
 
 
@@ -124,12 +127,13 @@ def _override(base: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
     return out.mask(_metric_mask(t), t)
 
 
-def build(stated: pd.DataFrame, months: pd.DataFrame, unit_months: pd.DataFrame, units: pd.DataFrame
-          ) -> pd.DataFrame:
+def build(stated: pd.DataFrame, months: pd.DataFrame, unit_months: pd.DataFrame, units: pd.DataFrame,
+          years: list[int] | None = None) -> pd.DataFrame:
     """Rows of grain 'stated' (store columns, pairs as parts) for the units above the stated
-    subjects of ``stated``; ``months`` are the subjects' months, ``unit_months`` the units'."""
+    subjects of ``stated``, for the targets touching ``years`` (all when None); ``months`` are
+    the subjects' months, ``unit_months`` the units'."""
     rows = []
-    for (start, end), items in targets(stated).items():
+    for (start, end), items in targets(stated, years).items():
         rows.append(_target(start, end, items, stated, months, unit_months, units))
     rows = [r for r in rows if not r.empty]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
