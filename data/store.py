@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from data import metrics
 
+COUNTRY = {"legacy": -1, "2025": -2}  # the key of the whole country of each scheme (level 'country')
 DOSSIER_IDS = [m.id for m in metrics.dossier_metrics()]
 OFFER_IDS = [m.id for m in metrics.METRICS if m.source == "offer"]
 COUNT_IDS = [m.id for m in metrics.METRICS if m.source == "count"]

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 from tqdm import tqdm
 
 from data import metrics
-from data.build import asof, overlay
+from data.build import asof, country, overlay
 from data.build.facts import PERIOD, read_agreements, read_counts, read_dossiers, read_offers
 from data.build.rollup import Groups, roll_up
 from data.schema import (
@@ -38,7 +38,7 @@ from data.schema import (
     postal_agreement,
     procedure_offer,
 )
-from data.store import DOSSIER_IDS, PARTS, as_ints, bulk_insert, delete_where
+from data.store import COUNTRY, DOSSIER_IDS, PARTS, as_ints, bulk_insert, delete_where
 from data.units import agency_frame, unit_tree
 
 
@@ -273,6 +273,16 @@ def refresh(conn: Connection, scope: Scope, progress: bool = False) -> None:
                disable=not progress or len(parts) < 2)
     for part in bar:
         write(conn, part, compute(conn, part))
+    _refresh_country(conn, scope)
+
+
+def _refresh_country(conn: Connection, scope: Scope) -> None:
+    """The country rows of the schemes whose provinces ``scope`` touched (data/build/country.py)."""
+    units = unit_tree(conn)
+    provinces = scope.provinces if scope.provinces is not None else set(units.index[units["level"] == "province"])
+    schemes = sorted({str(units.at[p, "scheme"]) for p in provinces if p in units.index})
+    country.refresh(conn, schemes, sorted(scope.years) if scope.years is not None else None, scope.families,
+                    _store_frame)
 
 
 def is_built(conn: Connection) -> bool:
@@ -307,9 +317,20 @@ def rebuild(conn: Connection, progress: bool = True) -> dict[str, tuple[int, int
                                columns=[c.name for c in table.columns])
             report[name] = tuple(a + b for a, b in zip(report[name], _diff(old, new, key), strict=True))
         write(conn, part, frames)
+    # the country rows: recomputed, then compared with what was stored before
+    before = {name: pd.DataFrame(conn.execute(select(t).where(t.c.level == "country")).all(),
+                                 columns=[c.name for c in t.columns])
+              for name, t in (("agg_dossier", agg_dossier), ("agg_offer", agg_offer), ("agg_count", agg_count))}
+    _refresh_country(conn, Scope())
+    for name, table, key in (("agg_dossier", agg_dossier, ["level", "key", "grain", "period_start", "period_end"]),
+                             ("agg_offer", agg_offer, ["level", "key", "period_end"]),
+                             ("agg_count", agg_count, ["level", "key", "kind", "period_start", "period_end"])):
+        now = pd.DataFrame(conn.execute(select(table).where(table.c.level == "country")).all(),
+                           columns=[c.name for c in table.columns])
+        report[name] = tuple(a + b for a, b in zip(report[name], _diff(before[name], now, key), strict=True))
     # rows of provinces that no longer exist in the registry (none in practice) would stay: count them
     for name, table in (("agg_dossier", agg_dossier), ("agg_offer", agg_offer), ("agg_count", agg_count)):
-        known = sorted(p for part in parts for p in part.provinces)
+        known = sorted(p for part in parts for p in part.provinces) + list(COUNTRY.values())
         stray = conn.execute(select(func.count()).select_from(table).where(table.c.province.not_in(known))).scalar()
         if stray:
             delete_where(conn, table, table.c.province.not_in(known))

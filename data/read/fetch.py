@@ -54,11 +54,13 @@ class Where:
 
 
 def frame(conn: Connection, query, numeric: list[str] | None = None) -> pd.DataFrame:  # noqa: ANN001
-    """The query's rows; ``numeric`` columns as float64 (NULL -> NaN, PostgreSQL's Decimal sums
-    -> float), converted as one block."""
+    """The query's rows as they come from the driver (SQLAlchemy's compiled-statement cache, no
+    per-row processing: dates may come back as ISO text); ``numeric`` columns as float64 (NULL ->
+    NaN, PostgreSQL's Decimal sums -> float), converted as one block."""
     result = conn.execute(query)
     names = list(result.keys())
-    rows = [tuple(r) for r in result.all()]
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
     if not numeric or not rows:
         return pd.DataFrame(rows, columns=names)
     values = np.array(rows, dtype=object)
@@ -200,12 +202,10 @@ def count_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.Da
     """Counts usable for the periods: stated ones lying inside a period, computed ones ('zero')
     for exactly a period, the agreement count in force on a period's last day (pidx assigned)."""
     t = agg_count
-    conds = []
-    for p in periods:
-        conds.append(and_(t.c.kind == "stated", t.c.period_end >= p.start, t.c.period_end <= p.end,
-                          t.c.period_start >= p.start))
-        conds.append(and_(t.c.kind == "zero", t.c.period_start == p.start, t.c.period_end == p.end))
-        conds.append(and_(t.c.kind == "agreements", t.c.period_end <= p.end))
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
+    conds = [and_(t.c.kind == "stated", t.c.period_end >= first, t.c.period_end <= last),
+             and_(t.c.kind == "zero", tuple_(t.c.period_start, t.c.period_end).in_([(p.start, p.end) for p in periods])),
+             and_(t.c.kind == "agreements", t.c.period_end <= last)]
     nums = ["units_total", "units_zero_activity", "agencies_total", "agencies_with_agreement", "units_real",
             "units_demo", "agencies_real", "agencies_demo"]
     df = frame(conn, select(t).where(or_(*conds), *where.conditions(t)), nums)

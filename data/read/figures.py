@@ -71,10 +71,11 @@ def _merge(parts: list[Part]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
         return _empty_wide()
-    code = [p.pidx * (1 << 40) + p.key for p in parts]
+    shift = 1 << 39  # keys may be negative (the whole country): code = pidx, then key + shift
+    code = [p.pidx * (1 << 40) + p.key + shift for p in parts]
     allc = np.unique(np.concatenate(code))
     n = len(allc)
-    out: dict[str, np.ndarray] = {"pidx": allc >> 40, "key": allc & ((1 << 40) - 1)}
+    out: dict[str, np.ndarray] = {"pidx": allc >> 40, "key": (allc & ((1 << 40) - 1)) - shift}
     for p, c in zip(parts, code, strict=True):
         pos = np.searchsorted(allc, c)
         for name, values in p.cols.items():
@@ -186,7 +187,7 @@ def _offers(conn: Connection, where: Where, periods: list[P.Period]) -> Part:
 
 def _counts(conn: Connection, where: Where, periods: list[P.Period]) -> Part:
     rows = fetch.count_rows(conn, where, periods)
-    zero_missing = [i for i, p in enumerate(periods) if where.level in ("province", "district")
+    zero_missing = [i for i, p in enumerate(periods) if where.level in ("country", "province", "district")
                     and month_aligned(p.start, p.end) and not _is_standard(p)]
     extra = [_zero_on_the_fly(conn, where, periods[i], i) for i in zero_missing]
     frames = [r for r in [rows, *extra] if len(r)]
@@ -241,7 +242,9 @@ def _zero_on_the_fly(conn: Connection, where: Where, per: P.Period, pidx: int) -
     if df.empty:
         return df
     df = df[df["months"] == months_spanned(per.start, per.end)]
-    by = "province" if where.level == "province" else "parent"
+    if where.level == "country":
+        df = df.assign(country=where.keys[0] if where.keys else 0)
+    by = {"province": "province", "country": "country"}.get(where.level, "parent")
     df = df.assign(_z=(pd.to_numeric(df["online"]) == 0).astype(int), _r=(pd.to_numeric(df["real"]) > 0),
                    _d=(pd.to_numeric(df["demo"]) > 0))
     g = df.groupby(by)
@@ -265,7 +268,7 @@ def wide(conn: Connection, where: Where, periods: list[P.Period], complete: bool
     ``metric_ids`` only those are read (the others come back unknown)."""
     if not periods:
         return _empty_wide()
-    wanted = set(metric_ids or ALL_IDS)
+    wanted = set(ALL_IDS if metric_ids is None else metric_ids)
     empty = Part(np.array([], dtype=np.int64), np.array([], dtype=np.int64))
     dossier = [m for m in DOSSIER_IDS if m in wanted]
     return _merge([_dossier(conn, where, periods, complete, dossier) if dossier else empty,
@@ -332,7 +335,7 @@ def long(w: pd.DataFrame, periods: list[P.Period], describe: pd.DataFrame, names
     cols: dict[str, list[np.ndarray]] = {c: [] for c in ("pidx", "key", "metric", "numerator", "denominator",
                                                           "_real", "_demo", "_b", "months", "months_expected",
                                                           "dossier")}
-    for mid in metric_ids or ALL_IDS:
+    for mid in (ALL_IDS if metric_ids is None else metric_ids):
         num, den = w[f"{mid}:num"].to_numpy(dtype=float), w[f"{mid}:den"].to_numpy(dtype=float)
         ok = ~np.isnan(num) & ~np.isnan(den) & (den > 0)
         if not ok.any():

@@ -19,6 +19,7 @@ from data.read import fetch
 from data.read.figures import METRIC_COLS, Where, batch_names, long, sum_by, total, wide
 from data.read.registry import Registry, registry
 from data.schema import agg_dossier, load_batch
+from data.store import COUNTRY
 from data.text import fold
 from data.units import SCHEME_CHANGE
 
@@ -194,12 +195,12 @@ def child_level(unit_level: str | None, unit_scheme: str, requested: str) -> str
 
 
 def _national(conn: Connection, reg: Registry, periods: list[P.Period], scheme: str,
-              metric_ids: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the whole country's indicators, the provinces' wide figures) for the periods."""
-    w = wide(conn, where_for(reg, "province", None, scheme), periods)
-    country = total(w)
-    names = pd.DataFrame({"level": ["country"], "scheme": [scheme], "code": [""], "name": ["Toàn quốc"]}, index=[0])
-    return long(country, periods, names, batch_names(conn), metric_ids), w
+              metric_ids: list[str] | None) -> pd.DataFrame:
+    """The whole country's indicators for the periods (its stored rows, level 'country')."""
+    key = COUNTRY[scheme]
+    w = wide(conn, Where("country", scheme, keys=(key,)), periods, True, metric_ids)
+    names = pd.DataFrame({"level": ["country"], "scheme": [scheme], "code": [""], "name": ["Toàn quốc"]}, index=[key])
+    return long(w, periods, names, batch_names(conn), metric_ids)
 
 
 def headline_metrics(engine: Engine, per: P.Period, scheme: str, unit_id: int | None,
@@ -208,7 +209,7 @@ def headline_metrics(engine: Engine, per: P.Period, scheme: str, unit_id: int | 
     reg = registry(engine)
     with engine.connect() as conn:
         if unit_id is None:
-            return _national(conn, reg, [per], scheme, metric_ids)[0]
+            return _national(conn, reg, [per], scheme, metric_ids)
         df = _metrics(conn, reg, [per], reg.units.at[unit_id, "level"], unit_id, None, metric_ids)
     return df[df["key"] == unit_id].reset_index(drop=True)
 
@@ -218,37 +219,39 @@ def _of(df: pd.DataFrame, p: P.Period) -> pd.DataFrame:
 
 
 def view_metrics(engine: Engine, per: P.Period, scheme: str, unit_id: int | None, level: str,
-                 metric_ids: list[str] | None = None, prev: P.Period | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+                 metric_ids: list[str] | None = None, prev: P.Period | None = None,
+                 kid_metric_ids: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """(the unit's indicators for ``per``, those of the units one level down, the unit's
-    indicators for the comparison period ``prev`` or None). ``unit_id`` None: the country."""
+    indicators for the comparison period ``prev`` or None). ``unit_id`` None: the country.
+    ``kid_metric_ids``: the indicators of the units below, when fewer are shown for them."""
+    kid_ids = kid_metric_ids if kid_metric_ids is not None else metric_ids
     if scheme == "today":  # each period on its own: either may lie after 1/7/2025
         if prev is not None:
-            cur, kids, _ = view_metrics(engine, per, scheme, unit_id, level, metric_ids)
-            return cur, kids, view_metrics(engine, prev, scheme, unit_id, level, metric_ids)[0]
+            cur, kids, _ = view_metrics(engine, per, scheme, unit_id, level, metric_ids, None, kid_ids)
+            return cur, kids, view_metrics(engine, prev, scheme, unit_id, level, metric_ids, None, [])[0]
         if per.start >= SCHEME_CHANGE:
-            return view_metrics(engine, per, "2025", unit_id, level, metric_ids)
+            return view_metrics(engine, per, "2025", unit_id, level, metric_ids, None, kid_ids)
     reg = registry(engine)
     periods = [per, prev] if prev is not None else [per]
     with engine.connect() as conn:
-        names = batch_names(conn)
         if scheme == "today":
             if unit_id is None:
-                head = _national(conn, reg, [per], "legacy", metric_ids)[0]
-                return head, _as_today(conn, reg, [per], metric_ids, "province", None), None
+                head = _national(conn, reg, [per], "legacy", metric_ids)
+                kids = _as_today(conn, reg, [per], kid_ids, "province", None) if kid_ids != [] else _empty()
+                return head, kids, None
             u = reg.units.loc[unit_id]
             province = unit_id if u["level"] == "province" else int(u["province_id"])
             own = _as_today(conn, reg, [per], metric_ids, u["level"], province)
-            kids = _as_today(conn, reg, [per], metric_ids, "commune", province) if unit_id == province \
-                else own.iloc[0:0]
+            kids = _as_today(conn, reg, [per], kid_ids, "commune", province) if unit_id == province and \
+                kid_ids != [] else own.iloc[0:0]
             return own[own["key"] == unit_id].reset_index(drop=True), kids, None
         if unit_id is None:
-            head, w = _national(conn, reg, periods, scheme, metric_ids)
-            kids = long(w[w["pidx"] == 0], [per], reg.unit_names, names, metric_ids)
+            head = _national(conn, reg, periods, scheme, metric_ids)
+            kids = _metrics(conn, reg, [per], "province", None, scheme, kid_ids) if kid_ids != [] else _empty()
             return _of(head, per), kids, (_of(head, prev) if prev is not None else None)
         own = _metrics(conn, reg, periods, reg.units.at[unit_id, "level"], unit_id, None, metric_ids)
         own = own[own["key"] == unit_id]
-        kids = _metrics(conn, reg, [per], level, unit_id, None, metric_ids)
+        kids = _metrics(conn, reg, [per], level, unit_id, None, kid_ids) if kid_ids != [] else _empty()
         return _of(own, per), kids, (_of(own, prev) if prev is not None else None)
 
 
@@ -276,7 +279,7 @@ def view_trend(engine: Engine, scheme: str, unit_id: int | None, metric_ids: lis
             parts = []
             if before and (u is None or u["level"] == "province"):
                 if u is None:
-                    parts.append(_national(conn, reg, before, "legacy", metric_ids)[0])
+                    parts.append(_national(conn, reg, before, "legacy", metric_ids))
                 else:
                     olds = tuple(int(o) for o in reg.lineage.loc[(reg.lineage["level"] == "province")
                                                                  & (reg.lineage["new"] == unit_id), "old"])
@@ -296,7 +299,7 @@ def view_trend(engine: Engine, scheme: str, unit_id: int | None, metric_ids: lis
 def _series(conn: Connection, reg: Registry, periods: list[P.Period], scheme: str, unit_id: int | None,
             metric_ids: list[str] | None) -> pd.DataFrame:
     if unit_id is None:
-        return _national(conn, reg, periods, scheme, metric_ids)[0]
+        return _national(conn, reg, periods, scheme, metric_ids)
     df = _metrics(conn, reg, periods, reg.units.at[unit_id, "level"], unit_id, None, metric_ids)
     return df[df["key"] == unit_id]
 
