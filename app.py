@@ -123,12 +123,29 @@ def create_app() -> Dash:
 
 
 def _prime(app: Dash) -> None:
-    """Serve the index page once, inside this process, before any worker exists: Dash registers
-    its component libraries (the paths its JavaScript is served from) and the pages' callbacks
-    on the first request. Under gunicorn with preload every worker is forked after this, so a
-    browser that gets the page from one worker and the scripts from another finds them all."""
+    """Before any worker exists (gunicorn forks them after this, with preload):
+
+    - serve the index page once: Dash registers its component libraries (the paths its
+      JavaScript is served from) on the first request, so a browser that gets the page from one
+      worker and the scripts from another finds them all;
+    - load the unit registry (reference data, the same for every request) and draw the home
+      page once, discarding it: the code paths (plotly's validators, compiled queries) are
+      initialised here once instead of in every worker's first request. No figure is kept.
+    """
+    import logging
+
+    from dash import page_registry
+
+    from data import queries
+
     with app.server.test_client() as client:
         client.get("/")
+    try:
+        queries.units_frame(get_engine(default_url()))
+        home = next(p for p in page_registry.values() if p["path"] == "/")
+        home["layout"]()
+    except Exception:  # an empty or unreachable database: the page says so itself when asked
+        logging.getLogger(__name__).warning("could not draw the home page at start", exc_info=True)
 
 
 if __name__ == "__main__":

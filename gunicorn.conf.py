@@ -20,6 +20,8 @@ timeout = 120  # an export renders charts in a background job; requests themselv
 graceful_timeout = 20
 keepalive = 5
 accesslog = os.environ.get("TTHC_ACCESS_LOG") or None
+# request line, status, bytes, seconds taken (what the benchmark reads)
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(L)s'
 errorlog = "-"
 loglevel = os.environ.get("TTHC_LOG_LEVEL", "info")
 

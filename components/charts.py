@@ -15,6 +15,7 @@ EMPTY_TEXT = "Chưa có số liệu cho kỳ này"
 
 
 def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:
+    """The look every chart shares, set in one update (each plotly update validates the figure)."""
     fig.update_layout(
         separators=",.",  # decimal comma, thousands dot
         font={"family": FONT, "size": 14},
@@ -23,9 +24,9 @@ def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:
         plot_bgcolor="white",
         legend={"orientation": "h", "y": -0.15},
         hoverlabel={"font_family": FONT},
+        xaxis={"showgrid": False},
+        yaxis={"gridcolor": "#e9ecef", "zeroline": False},
     )
-    fig.update_xaxes(showgrid=False)
-    fig.update_yaxes(gridcolor="#e9ecef", zeroline=False)
     return fig
 
 

@@ -59,7 +59,7 @@ def _slug(text: str) -> str:
 def build_deck(params: dict[str, str], path: str = "/") -> Deck | None:
     """The deck of the view these URL parameters describe, on the page at ``path`` (its
     family decides which indicators come first). None when there are no figures at all."""
-    view = load_view(params)
+    view = load_view(params, path)
     if view is None:
         return None
     fam = family_of(path)

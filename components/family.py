@@ -29,8 +29,8 @@ NO_DATA = "Chưa có số liệu. Nạp bằng: python -m etl seed / load / demo
 
 def family_layout(params: dict[str, str], title: str, kpis: list[str], main_metric: str,
                   prefix: str, extra: Callable[[pd.DataFrame], object] | None = None,
-                  heat_metric: str | None = None) -> html.Div:
-    view = load_view(params)
+                  heat_metric: str | None = None, path: str = "/") -> html.Div:
+    view = load_view(params, path)
     if view is None:
         return html.P(NO_DATA, className="lead")
     engine = get_engine(default_url())

@@ -11,6 +11,7 @@ from datetime import date
 
 import pandas as pd
 
+from components.families import DEPARTMENT_METRICS, family_of
 from components.state import ViewState, resolve_view, scheme_range
 from data import metrics, queries
 from data import periods as P
@@ -57,9 +58,20 @@ class View:
         return "; ".join(sorted(found))
 
 
-def load_view(params: dict[str, str]) -> View | None:
-    """The view of these URL parameters (None when the database holds no figures yet). Every
-    indicator is fetched, so that all pages of one view share one cache entry."""
+TREND_QUARTERS = 12  # what the trend charts show: three years of quarters
+
+
+def view_metrics(path: str, metric: str) -> tuple[list[str], list[str], list[str]]:
+    """(the unit's indicators, those of the units one level down, those of the trend) a page of
+    ``path`` shows (its family's, in components.families) with the view's chosen ``metric``."""
+    fam = family_of(path)
+    ordered = list(dict.fromkeys([*fam.kpis, *fam.trend, *fam.units, metric, *DEPARTMENT_METRICS]))
+    return ordered, list(dict.fromkeys([*fam.units, metric])), list(dict.fromkeys([*fam.kpis, *fam.trend]))
+
+
+def load_view(params: dict[str, str], path: str = "/") -> View | None:
+    """The view of these URL parameters on the page at ``path`` (None when the database holds no
+    figures yet): only the indicators that page, its presentation and its exports show are read."""
     engine = get_engine(default_url())
     rng = queries.data_range(engine)
     if rng is None:
@@ -68,8 +80,11 @@ def load_view(params: dict[str, str]) -> View | None:
     unit = queries.find_unit(engine, state.unit_scheme, state.unit) if state.unit else None
     unit_id = int(unit["id"]) if unit is not None else None
     level = queries.child_level(unit["level"] if unit is not None else None, state.unit_scheme, state.level)
-    wanted = ALL_KPIS
-    cur, kids, old = queries.view_metrics(engine, per, state.scheme, unit_id, level, wanted, prev)
+    own, below, trended = view_metrics(path, state.metric)
+    cur, kids, old = queries.view_metrics(engine, per, state.scheme, unit_id, level, own, prev, below)
     first, last = scheme_range(rng, state.scheme)
-    trend = queries.view_trend(engine, state.scheme, unit_id, wanted, first, min(last, per.end))
+    end = min(last, per.end)
+    q = (end.year * 4 + (end.month - 1) // 3) - (TREND_QUARTERS - 1)
+    trend_from = max(first, P.quarter(q // 4, q % 4 + 1).start)
+    trend = queries.view_trend(engine, state.scheme, unit_id, trended, trend_from, end)
     return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last)

@@ -19,7 +19,7 @@ KPIS = list(FAMILIES["/dich-vu-cong-truc-tuyen"].kpis)
 
 def layout(**params: str) -> html.Div:
     return family_layout(params, "Dịch vụ công trực tuyến", KPIS,
-                         "online_intake_share", "online", _zero)
+                         "online_intake_share", "online", _zero, path="/dich-vu-cong-truc-tuyen")
 
 
 def _zero(kids: pd.DataFrame) -> dbc.Card:

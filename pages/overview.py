@@ -30,7 +30,7 @@ unit_options = queries.unit_options
 
 
 def layout(**params: str) -> html.Div:
-    view = load_view(params)
+    view = load_view(params, "/")
     if view is None:
         return html.Div(html.P(NO_DATA, className="lead"))
     engine = get_engine(default_url())

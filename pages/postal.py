@@ -20,7 +20,7 @@ KPIS = list(FAMILIES["/buu-chinh-cong-ich"].kpis)
 
 def layout(**params: str) -> html.Div:
     return family_layout(params, "Bưu chính công ích", KPIS, "postal_intake_share",
-                         "postal", _gap)
+                         "postal", _gap, path="/buu-chinh-cong-ich")
 
 
 def _gap(kids: pd.DataFrame) -> dbc.Card:

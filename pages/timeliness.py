@@ -19,7 +19,7 @@ KPIS = list(FAMILIES["/tien-do-giai-quyet"].kpis)
 
 def layout(**params: str) -> html.Div:
     return family_layout(params, "Tiến độ giải quyết", KPIS, "overdue_rate",
-                         "timeliness", _worst, heat_metric="overdue_rate")
+                         "timeliness", _worst, heat_metric="overdue_rate", path="/tien-do-giai-quyet")
 
 
 def _worst(kids: pd.DataFrame) -> dbc.Card:
