@@ -110,6 +110,11 @@ def create_app() -> Dash:
     import pages._search  # noqa: F401  (the unit search callback shared by every page)
 
     _geo_routes(app)
+    if os.environ.get("TTHC_PAGE_CACHE", "1") != "0":
+        from components import pagecache
+        from data import queries
+
+        pagecache.install(app.server, default_url(), lambda: queries.data_version(engine))
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
     app.layout = html.Div(
         [dcc.Location(id="url", refresh="callback-nav"), _navbar(),

@@ -66,7 +66,8 @@ def start_server(db: str, command: str | None, port: int) -> tuple[subprocess.Po
     cmd = shlex.split(command) if command else [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py",
                                                  "app:server"]
     ACCESS_LOG.unlink(missing_ok=True)
-    env = {**os.environ, "TTHC_DB_URL": db, "PORT": str(port), "HOST": "127.0.0.1", "TTHC_ACCESS_LOG": str(ACCESS_LOG)}
+    env = {**os.environ, "TTHC_DB_URL": db, "PORT": str(port), "HOST": "127.0.0.1", "TTHC_ACCESS_LOG": str(ACCESS_LOG),
+           "TTHC_CACHE_DIR": tempfile.mkdtemp(prefix="tthc-bench-pages-")}  # an empty page cache: first visits
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=SERVER_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
@@ -274,7 +275,7 @@ def render_payload(base: str) -> dict:
 def cmd_users(args: argparse.Namespace) -> int:
     import psutil
 
-    views = sample_views(400, args.seed, args.db)
+    views = sample_views(args.distinct, args.seed, args.db)
     port = free_port()
     proc, to_listen, _ = start_server(args.db, args.server, port)
     base = f"http://127.0.0.1:{port}"
@@ -326,7 +327,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         proc.terminate()
         proc.wait(20)
     ms = [x * 1000 for x in lat]
-    print(f"{args.users} users for {args.seconds} s: {len(ms)} answers, {len(errors)} errors "
+    print(f"{args.users} users for {args.seconds} s, {args.distinct} different views: {len(ms)} answers, {len(errors)} errors "
           f"({', '.join(sorted(set(errors))) or 'none'}); p50 {pct(ms, .5):.0f} ms, p95 {pct(ms, .95):.0f} ms, "
           f"max {max(ms):.0f} ms; {len(ms) / args.seconds:.1f} answers/s")
     print("peak RSS per process (MB): " + ", ".join(f"{v / 2**20:.0f}" for v in sorted(peak.values(), reverse=True)))
@@ -418,6 +419,7 @@ def main() -> int:
     u.add_argument("--users", type=int, default=50)
     u.add_argument("--seconds", type=int, default=120)
     u.add_argument("--seed", type=int, default=2)
+    u.add_argument("--distinct", type=int, default=400, help="how many different views the users pick from")
     u.add_argument("--server")
     e = sub.add_parser("etl")
     e.add_argument("--db")

@@ -348,6 +348,33 @@ def test_home_province_is_the_default_view(db: str, page) -> None:  # noqa: ANN0
         proc.wait(10)
 
 
+def test_a_page_seen_before_shows_new_figures_after_a_load(db: str, page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Pages drawn once are served again from the shared page cache, but never after a load."""
+    from tests.files import GOOD_ROW, write_template_csv
+
+    copy = tmp_path / "cached.sqlite"
+    shutil.copy(db.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    proc, base = _start_app(url)
+    view = base + "/dich-vu-cong-truc-tuyen?scheme=legacy&unit=03124&period=2024-03"
+    try:
+        cards = []
+        for _ in range(2):  # the second visit comes from the cache
+            page.goto(view)
+            page.wait_for_selector(".kpi-card .kpi-value", timeout=20000)
+            cards.append(page.locator(".kpi-card", has_text="Tỷ lệ hồ sơ nộp trực tuyến").first.inner_text())
+        assert cards[0] == cards[1] and "Dữ liệu minh họa" in cards[0]
+        ward = {**GOOD_ROW, "unit_name": "", "unit_code": "03124", "period": "2024-03"}
+        assert main(["load", str(write_template_csv(tmp_path / "ward.csv", [ward])), "--db", url]) == 0
+        page.goto(view)
+        page.wait_for_selector(".kpi-card .kpi-value", timeout=20000)
+        after = page.locator(".kpi-card", has_text="Tỷ lệ hồ sơ nộp trực tuyến").first.inner_text()
+        assert "1.234/1.559" in after and "Nguồn: ward.csv" in after  # the loaded figure, not the cached page
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 PRESENT = "/trinh-chieu?scheme=legacy&unit=11&level=district&period=2024-Q4&tu=/tien-do-giai-quyet"
 
 
