@@ -154,6 +154,29 @@ def group_sum(df: pd.DataFrame, keys: list[str], cols: list[str], largest: tuple
     return out
 
 
+def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame, label: str | None = None) -> None:
+    """Insert a frame into a store table: its integer columns as integers (NaN -> NULL), missing
+    columns as NULL, converted a column at a time with numpy (the store writes up to a million
+    rows)."""
+    if frame.empty:
+        return
+    n = len(frame)
+    columns = []
+    for c in table.columns:
+        if c.name not in frame:
+            columns.append([None] * n)
+        elif c.type.python_type is int:
+            a = pd.to_numeric(frame[c.name], errors="coerce").to_numpy(dtype="float64")
+            missing = np.isnan(a)
+            v = np.round(np.where(missing, 0, a)).astype(np.int64).astype(object)
+            v[missing] = None
+            columns.append(v)
+        else:
+            v = frame[c.name].to_numpy(dtype=object)
+            columns.append(np.where(pd.isna(frame[c.name]).to_numpy(), None, v))
+    bulk_rows(conn, table, [c.name for c in table.columns], zip(*columns, strict=True), n, label)
+
+
 def as_ints(values: pd.DataFrame) -> pd.DataFrame:
     """Counts as nullable integers for storing (NaN -> NULL)."""
     return values.apply(lambda s: pd.to_numeric(s, errors="coerce").round().astype("Int64"))
@@ -165,13 +188,17 @@ CHUNK = 20000
 
 
 def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame, label: str | None = None) -> None:
-    """Fast insert of a frame whose columns are the table's: COPY on PostgreSQL, executemany of
-    tuples elsewhere; a progress bar on stderr when ``label`` is given."""
+    """Fast insert of a frame whose columns are the table's (see ``bulk_rows``)."""
     if frame.empty:
         return
-    cols = list(frame.columns)
-    values: Iterable[tuple] = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
-    total = len(frame)
+    values = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+    bulk_rows(conn, table, list(frame.columns), values, len(frame), label)
+
+
+def bulk_rows(conn: Connection, table: Table, cols: list[str], values: Iterable[tuple], total: int,
+              label: str | None = None) -> None:
+    """Fast insert of tuples in ``cols`` order: COPY on PostgreSQL, executemany elsewhere; a
+    progress bar on stderr when ``label`` is given."""
     dbapi = conn.connection.dbapi_connection
     with tqdm(total=total, desc=label, unit="dòng", unit_scale=True, leave=False, file=sys.stderr,
               disable=label is None) as bar:

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from data.periods import Period
 from data.schema import DOSSIER_COUNTS, OFFER_COUNTS, dossier_stat, procedure_offer
+from data.store import bulk_rows
 from data.units import scheme_for
 from etl import validate as V
 from etl.extract import Record, Sheet, UnreadableFile, detect_layout, is_blank, read_sheets
@@ -32,7 +33,6 @@ from etl.store import (
     PeriodCache,
     close_batch,
     find_active_batch,
-    insert_rows,
     open_batch,
     save_findings,
     sha256_bytes,
@@ -194,25 +194,21 @@ def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list
             same = find_active_batch(conn, sha256=sha, kind="file")
             return BatchResult(same.id if same else None, "unchanged", rows=len(rows))
         periods = PeriodCache(conn)
-        chunk = 2000
-        with tqdm(total=len(rows), desc=f"{name}: ghi", unit="dòng", leave=False, file=sys.stderr,
-                  disable=len(rows) < PROGRESS_MIN_ROWS) as bar:
-            for i in range(0, len(rows), chunk):  # dicts are built a chunk at a time (memory)
-                dossiers, offers = [], []
-                for r in rows[i:i + chunk]:
-                    base = {"batch_id": batch_id, "source_ref": f"{name}!{r.sheet or ''}!{r.row}",
-                            "unit_id": r.unit_id, "agency_id": r.agency_id, "scope": r.scope,
-                            "period_id": periods.id_for(r.period)}
-                    counts = r.stored()
-                    d = {c: counts[c] for c in DOSSIER_COUNTS}
-                    if any(v is not None for v in d.values()):
-                        dossiers.append({**base, **d})
-                    o = {c: counts[c] for c in OFFER_COUNTS}
-                    if any(v is not None for v in o.values()):
-                        offers.append({**base, **o})
-                insert_rows(conn, dossier_stat, dossiers)
-                insert_rows(conn, procedure_offer, offers)
-                bar.update(len(rows[i:i + chunk]))
+        period_ids = {r.period: periods.id_for(r.period) for r in rows}  # new periods first (their own inserts)
+        d_cols = ["batch_id", "source_ref", "unit_id", "agency_id", "scope", "period_id", *DOSSIER_COUNTS]
+        o_cols = ["batch_id", "source_ref", "unit_id", "agency_id", "scope", "period_id", *OFFER_COUNTS]
+        n_d = len(DOSSIER_COUNTS)
+
+        def tuples(first: int, last: int):  # noqa: ANN202  (one pass per table: no second copy in memory)
+            for r in rows:  # the counts array holds the dossier counts, then the offer counts (STORED)
+                part = r.counts[first:last]
+                if any(v != _UNKNOWN for v in part):
+                    yield (batch_id, f"{name}!{r.sheet or ''}!{r.row}", r.unit_id, r.agency_id, r.scope,
+                           period_ids[r.period], *[None if v == _UNKNOWN else v for v in part])
+
+        big = len(rows) >= PROGRESS_MIN_ROWS
+        bulk_rows(conn, dossier_stat, d_cols, tuples(0, n_d), len(rows), f"{name}: ghi" if big else None)
+        bulk_rows(conn, procedure_offer, o_cols, tuples(n_d, len(STORED)), len(rows))
         save_findings(conn, batch_id, findings, periods)
         close_batch(conn, batch_id, covered, progress=len(rows) >= PROGRESS_MIN_ROWS)
     return BatchResult(batch_id, "replaced" if replaced else "loaded", rows=len(rows), findings=findings,

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 
 from data.build import Scope, footprint, refresh
 from data.periods import Period
-from data.schema import FIGURE_TABLES, finding, load_batch, period, target
+from data.schema import FIGURE_TABLES, STORE_TABLES, finding, load_batch, period, target
 
 
 @dataclass
@@ -156,7 +156,16 @@ def close_batch(conn: Connection, batch_id: int, replaced: Scope | None = None, 
     """Bring the analytics store up to date with a batch just written (and the one it replaced):
     the provinces and years they touch, or everything (``whole``: e.g. the national demo)."""
     scope = Scope() if whole else footprint(conn, [batch_id]) | (replaced or Scope(set(), set(), families=set()))
+    rows = conn.execute(select(load_batch.c.rows).where(load_batch.c.id == batch_id)).scalar() or 0
+    if conn.dialect.name == "postgresql" and (whole or rows >= 10000):
+        # a big write leaves the planner's statistics stale (a fresh database has none): the
+        # builder's reads would scan whole tables (seconds instead of fractions of a second)
+        for table in FIGURE_TABLES:
+            conn.execute(text(f"ANALYZE {table.name}"))
     refresh(conn, scope, progress=progress)
+    if conn.dialect.name == "postgresql" and (whole or rows >= 10000):
+        for table in STORE_TABLES:
+            conn.execute(text(f"ANALYZE {table.name}"))
 
 
 def insert_rows(conn: Connection, table, rows: Sequence[dict], chunk: int = 5000) -> None:  # noqa: ANN001

@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import random
-import resource
 import shlex
 import socket
 import statistics
@@ -340,11 +339,12 @@ def cmd_users(args: argparse.Namespace) -> int:
 def _timed_etl(argv: list[str]) -> tuple[float, float]:
     """(seconds, peak MB) of one ``python -m etl`` command in its own process."""
     t = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-m", "etl", *argv], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return time.perf_counter() - t, max(peak, before) / 1024
+    proc = subprocess.Popen([sys.executable, "-m", "etl", *argv], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"etl {argv[0]} failed ({status})")
+    return time.perf_counter() - t, usage.ru_maxrss / 1024
 
 
 def export_rows(db: str, path: Path, n: int) -> int:

@@ -38,7 +38,7 @@ from data.schema import (
     postal_agreement,
     procedure_offer,
 )
-from data.store import COUNTRY, DOSSIER_IDS, PARTS, as_ints, bulk_insert, delete_where
+from data.store import COUNTRY, DOSSIER_IDS, PARTS, as_ints, delete_where, insert_frame
 from data.units import agency_frame, unit_tree
 
 
@@ -223,15 +223,12 @@ def write(conn: Connection, scope: Scope, frames: dict[str, pd.DataFrame]) -> No
         delete_where(conn, agg_count, agg_count.c.kind == "stated", *of(agg_count))
     if scope.has("agreement"):
         delete_where(conn, agg_count, agg_count.c.kind == "agreements", *of(agg_count))
-    if len(frames["agg_dossier_month"]):
-        bulk_insert(conn, agg_dossier, _store_frame(agg_dossier, frames["agg_dossier_month"]))
-    if len(frames["agg_dossier_stated"]):
-        bulk_insert(conn, agg_dossier, _store_frame(agg_dossier, frames["agg_dossier_stated"]))
-    if len(frames["agg_offer"]):
-        bulk_insert(conn, agg_offer, _store_frame(agg_offer, frames["agg_offer"]))
+    insert_frame(conn, agg_dossier, frames["agg_dossier_month"])
+    insert_frame(conn, agg_dossier, frames["agg_dossier_stated"])
+    insert_frame(conn, agg_offer, frames["agg_offer"])
     counts = [f for k, f in frames.items() if k.startswith("agg_count") and len(f)]
     if counts:
-        bulk_insert(conn, agg_count, _store_frame(agg_count, pd.concat(counts, ignore_index=True)))
+        insert_frame(conn, agg_count, pd.concat(counts, ignore_index=True))
 
 
 def _pause_for_tests() -> None:

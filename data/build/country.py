@@ -20,9 +20,9 @@ from data.store import (
     FLAGS,
     OFFER_IDS,
     PARTS,
-    bulk_insert,
     delete_where,
     group_sum,
+    insert_frame,
     join_ids,
     month_aligned,
     months_spanned,
@@ -65,24 +65,24 @@ def refresh(conn: Connection, schemes: list[str], years: list[int] | None, famil
                          agg_count.c.kind == "zero", *_years(agg_count, years))
             months = _months(conn, scheme, years)
             if len(months):
-                bulk_insert(conn, agg_dossier, store_frame(agg_dossier, months))
+                insert_frame(conn, agg_dossier, months)
             stated = _stated(conn, scheme, years)
             if len(stated):
-                bulk_insert(conn, agg_dossier, store_frame(agg_dossier, stated))
+                insert_frame(conn, agg_dossier, stated)
             zero = _zero(conn, scheme, years)
             if len(zero):
-                bulk_insert(conn, agg_count, store_frame(agg_count, zero))
+                insert_frame(conn, agg_count, zero)
         if has("offer"):
             delete_where(conn, agg_offer, agg_offer.c.key == key, agg_offer.c.level == "country")
             offers = _offers(conn, scheme)
             if len(offers):
-                bulk_insert(conn, agg_offer, store_frame(agg_offer, offers))
+                insert_frame(conn, agg_offer, offers)
         if has("agreement"):
             delete_where(conn, agg_count, agg_count.c.key == key, agg_count.c.level == "country",
                          agg_count.c.kind == "agreements")
             agreements = _agreements(conn, scheme)
             if len(agreements):
-                bulk_insert(conn, agg_count, store_frame(agg_count, agreements))
+                insert_frame(conn, agg_count, agreements)
 
 
 def _province_rows(conn: Connection, table, scheme: str, *conds) -> pd.DataFrame:  # noqa: ANN001, ANN002
