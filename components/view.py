@@ -13,11 +13,9 @@ import pandas as pd
 
 from components.families import DEPARTMENT_METRICS, family_of
 from components.state import ViewState, resolve_view, scheme_range
-from data import metrics, queries
 from data import periods as P
+from data import queries
 from data.db import default_url, get_engine
-
-ALL_KPIS = [m.id for m in metrics.METRICS]
 
 
 @dataclass

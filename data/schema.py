@@ -244,6 +244,10 @@ COUNT_MEASURES = (
     "units_zero_activity",
 )
 
+# the level each measure counts at, as the indicators use them (count_stat.counted_level)
+COUNTED_LEVEL = {"units_total": "commune", "units_zero_activity": "commune", "agencies_total": "department",
+                 "agencies_with_agreement": "department"}
+
 count_stat = Table(
     "count_stat",
     metadata,

@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, delete
+from sqlalchemy import Connection, Table, and_, delete, or_
 from tqdm import tqdm
 
 from data import metrics
@@ -224,6 +224,18 @@ def bulk_rows(conn: Connection, table: Table, cols: list[str], values: Iterable[
             cur.executemany(sql, batch)
             bar.update(len(batch))
         cur.close()
+
+
+def year_conditions(table: Table, years: list[int] | None, overlapping: bool = False) -> list:
+    """Conditions selecting a store table's rows of calendar ``years`` (none: all rows): rows
+    starting in one of them, or, with ``overlapping``, rows whose period touches one of them."""
+    if years is None:
+        return []
+    if overlapping:
+        return [or_(*[and_(table.c.period_start <= date(y, 12, 31), table.c.period_end >= date(y, 1, 1))
+                      for y in years])]
+    return [or_(*[and_(table.c.period_start >= date(y, 1, 1), table.c.period_start <= date(y, 12, 31))
+                  for y in years])]
 
 
 def delete_where(conn: Connection, table: Table, *conditions) -> None:  # noqa: ANN002

@@ -42,17 +42,31 @@ def timed(label: str, fn, results: list) -> object:  # noqa: ANN001
 
 def export_year(url: str, year: int, path: Path) -> int:
     """Write one year of demo rows as a template CSV (codes, agency type codes, counts)."""
+    return export_template(url, path, date(year, 1, 1), date(year, 12, 31))
+
+
+def export_template(url: str, path: Path, first: date, last: date, limit: int | None = None,
+                    dataset: str | None = None) -> int:
+    """Write the monthly dossier rows from ``first`` to ``last`` (the first ``limit`` of them, of
+    batches of ``dataset`` when given) as the project's template CSV: codes, agency type codes,
+    counts. Returns the number of rows."""
     engine = get_engine(url)
     prov = unit.alias("prov")
     q = (
-        select(unit.c.code, unit.c.level, agency.c.type_code, prov.c.code.label("prov_code"), period.c.start_date,
+        select(unit.c.code, agency.c.type_code, prov.c.code.label("prov_code"), period.c.start_date,
                *[dossier_stat.c[c] for c in DOSSIER_COUNTS])
         .join(unit, unit.c.id == dossier_stat.c.unit_id)
         .outerjoin(agency, agency.c.id == dossier_stat.c.agency_id)
         .outerjoin(prov, prov.c.id == agency.c.unit_id)
         .join(period, period.c.id == dossier_stat.c.period_id)
-        .where(period.c.start_date >= date(year, 1, 1), period.c.end_date <= date(year, 12, 31))
+        .join(load_batch, load_batch.c.id == dossier_stat.c.batch_id)
+        .where(period.c.kind == "month", period.c.start_date >= first, period.c.end_date <= last)
+        .order_by(period.c.start_date, dossier_stat.c.id)
     )
+    if dataset is not None:
+        q = q.where(load_batch.c.dataset == dataset)
+    if limit is not None:
+        q = q.limit(limit)
     fields = [f for f, _ in TEMPLATE_COLUMNS]
     n = 0
     with engine.connect() as conn, path.open("w", encoding="utf-8", newline="") as fh:

@@ -364,43 +364,13 @@ def _timed_etl(argv: list[str]) -> tuple[float, float]:
 
 
 def export_rows(db: str, path: Path, n: int) -> int:
-    """The first ``n`` monthly dossier rows of 2023-2024 as the project's template (codes, counts)."""
-    import csv
+    """The first ``n`` monthly demo dossier rows of 2023-2024 as the project's template."""
     from datetime import date
 
-    from sqlalchemy import select
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_etl import export_template
 
-    from data.db import get_engine
-    from data.schema import DOSSIER_COUNTS, agency, dossier_stat, load_batch, period, unit
-    from etl.extract import TEMPLATE_COLUMNS
-
-    prov = unit.alias("prov")
-    q = (select(unit.c.code, agency.c.type_code, prov.c.code.label("prov_code"), period.c.start_date,
-                *[dossier_stat.c[c] for c in DOSSIER_COUNTS])
-         .join(unit, unit.c.id == dossier_stat.c.unit_id).outerjoin(agency, agency.c.id == dossier_stat.c.agency_id)
-         .outerjoin(prov, prov.c.id == agency.c.unit_id).join(period, period.c.id == dossier_stat.c.period_id)
-         .join(load_batch, load_batch.c.id == dossier_stat.c.batch_id)
-         .where(period.c.kind == "month", period.c.start_date >= date(2023, 1, 1), period.c.end_date <= date(2024, 12, 31),
-                load_batch.c.dataset == "demo").order_by(period.c.start_date, dossier_stat.c.id).limit(n))
-    fields = [f for f, _ in TEMPLATE_COLUMNS]
-    written = 0
-    with get_engine(db).connect() as conn, path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow([h for _, h in TEMPLATE_COLUMNS])
-        for r in conn.execute(q):
-            row = dict.fromkeys(fields, "")
-            row["period"] = f"{r.start_date:%Y-%m}"
-            if r.type_code:
-                row["province_code"], row["agency"] = r.prov_code, r.type_code
-            else:
-                row["unit_code"] = r.code
-            for c in ("received_carried", "received_online", "received_postal", "settled_early", "settled_on_time",
-                      "settled_overdue", "pending_within", "pending_overdue", "returned_total", "returned_postal"):
-                row[c] = getattr(r, c)
-            row["received_direct"] = r.received_direct_postal - r.received_postal
-            w.writerow([row[f] for f in fields])
-            written += 1
-    return written
+    return export_template(db, path, date(2023, 1, 1), date(2024, 12, 31), limit=n, dataset="demo")
 
 
 def cmd_etl(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, func, select
 from tqdm import tqdm
 
 from data import metrics
@@ -38,7 +38,7 @@ from data.schema import (
     postal_agreement,
     procedure_offer,
 )
-from data.store import COUNTRY, DOSSIER_IDS, PARTS, as_ints, delete_where, insert_frame
+from data.store import COUNTRY, DOSSIER_IDS, PARTS, as_ints, delete_where, insert_frame, year_conditions
 from data.units import agency_frame, unit_tree
 
 
@@ -201,22 +201,10 @@ def write(conn: Connection, scope: Scope, frames: dict[str, pd.DataFrame]) -> No
     def of(table):  # noqa: ANN001, ANN202
         return [table.c.province.in_(provinces)] if provinces is not None else []
 
-    def in_years(table):  # noqa: ANN001, ANN202
-        if years is None:
-            return []
-        return [or_(*[and_(table.c.period_start >= date(y, 1, 1), table.c.period_start <= date(y, 12, 31))
-                      for y in years])]
-
-    def overlapping(table):  # noqa: ANN001, ANN202
-        if years is None:
-            return []
-        return [or_(*[and_(table.c.period_start <= date(y, 12, 31), table.c.period_end >= date(y, 1, 1))
-                      for y in years])]
-
     if scope.has("dossier"):
-        delete_where(conn, agg_dossier, agg_dossier.c.grain == "month", *of(agg_dossier), *in_years(agg_dossier))
-        delete_where(conn, agg_dossier, agg_dossier.c.grain == "stated", *of(agg_dossier), *overlapping(agg_dossier))
-        delete_where(conn, agg_count, agg_count.c.kind == "zero", *of(agg_count), *in_years(agg_count))
+        delete_where(conn, agg_dossier, agg_dossier.c.grain == "month", *of(agg_dossier), *year_conditions(agg_dossier, years))
+        delete_where(conn, agg_dossier, agg_dossier.c.grain == "stated", *of(agg_dossier), *year_conditions(agg_dossier, years, overlapping=True))
+        delete_where(conn, agg_count, agg_count.c.kind == "zero", *of(agg_count), *year_conditions(agg_count, years))
     if scope.has("offer"):
         delete_where(conn, agg_offer, *of(agg_offer))
     if scope.has("count"):
@@ -278,8 +266,7 @@ def _refresh_country(conn: Connection, scope: Scope) -> None:
     units = unit_tree(conn)
     provinces = scope.provinces if scope.provinces is not None else set(units.index[units["level"] == "province"])
     schemes = sorted({str(units.at[p, "scheme"]) for p in provinces if p in units.index})
-    country.refresh(conn, schemes, sorted(scope.years) if scope.years is not None else None, scope.families,
-                    _store_frame)
+    country.refresh(conn, schemes, sorted(scope.years) if scope.years is not None else None, scope.families)
 
 
 def is_built(conn: Connection) -> bool:

@@ -6,11 +6,9 @@ day one of them changes, and, for a stated period, the provinces' figures for ex
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, select
 
 from data.build.facts import frame
 from data.schema import OFFER_COUNTS, agg_count, agg_dossier, agg_offer
@@ -29,17 +27,8 @@ from data.store import (
     pairs_from_parts,
     parts_from_pairs,
     sum_subperiods,
+    year_conditions,
 )
-
-
-def _years(table, years: list[int] | None, overlapping: bool = False) -> list:  # noqa: ANN001
-    if years is None:
-        return []
-    if overlapping:
-        return [or_(*[and_(table.c.period_start <= date(y, 12, 31), table.c.period_end >= date(y, 1, 1))
-                      for y in years])]
-    return [or_(*[and_(table.c.period_start >= date(y, 1, 1), table.c.period_start <= date(y, 12, 31))
-                  for y in years])]
 
 
 def _place(df: pd.DataFrame, scheme: str) -> pd.DataFrame:
@@ -47,10 +36,9 @@ def _place(df: pd.DataFrame, scheme: str) -> pd.DataFrame:
     return df.assign(level="country", key=key, scheme=scheme, parent=0, province=key)
 
 
-def refresh(conn: Connection, schemes: list[str], years: list[int] | None, families: set[str] | None,
-            store_frame) -> None:  # noqa: ANN001
+def refresh(conn: Connection, schemes: list[str], years: list[int] | None, families: set[str] | None) -> None:
     """Recompute the country rows of ``schemes`` for ``years`` (all when None) and the kinds of
-    figures in ``families`` (all when None). ``store_frame`` shapes a frame for its table."""
+    figures in ``families`` (all when None)."""
     def has(f: str) -> bool:
         return families is None or f in families
 
@@ -58,11 +46,11 @@ def refresh(conn: Connection, schemes: list[str], years: list[int] | None, famil
         key = COUNTRY[scheme]
         if has("dossier"):
             delete_where(conn, agg_dossier, agg_dossier.c.key == key, agg_dossier.c.level == "country",
-                         agg_dossier.c.grain == "month", *_years(agg_dossier, years))
+                         agg_dossier.c.grain == "month", *year_conditions(agg_dossier, years))
             delete_where(conn, agg_dossier, agg_dossier.c.key == key, agg_dossier.c.level == "country",
-                         agg_dossier.c.grain == "stated", *_years(agg_dossier, years, overlapping=True))
+                         agg_dossier.c.grain == "stated", *year_conditions(agg_dossier, years, overlapping=True))
             delete_where(conn, agg_count, agg_count.c.key == key, agg_count.c.level == "country",
-                         agg_count.c.kind == "zero", *_years(agg_count, years))
+                         agg_count.c.kind == "zero", *year_conditions(agg_count, years))
             months = _months(conn, scheme, years)
             if len(months):
                 insert_frame(conn, agg_dossier, months)
@@ -94,7 +82,7 @@ def _province_rows(conn: Connection, table, scheme: str, *conds) -> pd.DataFrame
 
 
 def _months(conn: Connection, scheme: str, years: list[int] | None) -> pd.DataFrame:
-    rows = _province_rows(conn, agg_dossier, scheme, agg_dossier.c.grain == "month", *_years(agg_dossier, years))
+    rows = _province_rows(conn, agg_dossier, scheme, agg_dossier.c.grain == "month", *year_conditions(agg_dossier, years))
     if rows.empty:
         return rows
     out = group_sum(rows, ["period_start", "period_end"], [*PARTS, *FLAGS, "reporting"]).reset_index()
@@ -104,7 +92,7 @@ def _months(conn: Connection, scheme: str, years: list[int] | None) -> pd.DataFr
 def _stated(conn: Connection, scheme: str, years: list[int] | None) -> pd.DataFrame:
     """For every period a province has a stated row for: the sum of the provinces' figures for it."""
     stated = _province_rows(conn, agg_dossier, scheme, agg_dossier.c.grain == "stated",
-                            *_years(agg_dossier, years, overlapping=True))
+                            *year_conditions(agg_dossier, years, overlapping=True))
     if stated.empty:
         return stated
     first, last = min(stated["period_start"]), max(stated["period_end"])
@@ -135,7 +123,7 @@ def _stated(conn: Connection, scheme: str, years: list[int] | None) -> pd.DataFr
 
 
 def _zero(conn: Connection, scheme: str, years: list[int] | None) -> pd.DataFrame:
-    rows = _province_rows(conn, agg_count, scheme, agg_count.c.kind == "zero", *_years(agg_count, years))
+    rows = _province_rows(conn, agg_count, scheme, agg_count.c.kind == "zero", *year_conditions(agg_count, years))
     if rows.empty:
         return rows
     g = rows.groupby(["period_start", "period_end"])

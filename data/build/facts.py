@@ -23,6 +23,7 @@ from sqlalchemy import Connection, or_, select
 
 from data import metrics
 from data.schema import (
+    COUNTED_LEVEL,
     DOSSIER_COUNTS,
     OFFER_COUNTS,
     count_stat,
@@ -219,10 +220,6 @@ def read_offers(conn: Connection, unit_ids: list[int] | None) -> pd.DataFrame:
     return out
 
 
-COUNTED = {"units_total": "commune", "units_zero_activity": "commune", "agencies_total": "department",
-           "agencies_with_agreement": "department"}
-
-
 def read_counts(conn: Connection, unit_ids: list[int] | None) -> pd.DataFrame:
     """Stated counts (count_stat) of the units the indicators use (agencies counted at department
     level, units at commune level): one row per subject and period, measures as columns, with
@@ -236,17 +233,17 @@ def read_counts(conn: Connection, unit_ids: list[int] | None) -> pd.DataFrame:
     df = _keep_units(frame(conn, _where_units(q, t, unit_ids)), unit_ids)
     if df.empty:
         return df
-    df = df[df["counted_level"] == df["measure"].map(COUNTED)]
+    df = df[df["counted_level"] == df["measure"].map(COUNTED_LEVEL)]
     df = _numeric(df, ["value"])
     keys = [*SUBJECT, *PERIOD, "dataset"]
     piv = df.pivot_table(index=keys, columns="measure", values="value", aggfunc="sum", dropna=False)
     piv = piv.dropna(how="all").reset_index()
     ids = df.groupby(keys, dropna=False)["batch_id"].agg(join_ids).rename("batches").reset_index()
     piv = piv.merge(ids, on=keys, how="left")
-    for c in COUNTED:
+    for c in COUNTED_LEVEL:
         if c not in piv:
             piv[c] = np.nan
-    return choose_real(piv.assign(batch_id=piv.pop("batches")), [*SUBJECT, *PERIOD], list(COUNTED))
+    return choose_real(piv.assign(batch_id=piv.pop("batches")), [*SUBJECT, *PERIOD], list(COUNTED_LEVEL))
 
 
 def read_agreements(conn: Connection, unit_ids: list[int] | None) -> pd.DataFrame:

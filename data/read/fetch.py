@@ -15,7 +15,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import Connection, and_, case, func, or_, select, tuple_
 
 from data import periods as P
 from data.schema import OFFER_COUNTS, agg_count, agg_dossier, agg_offer
@@ -266,4 +266,4 @@ def first_month(conn: Connection) -> date | None:
 
 
 __all__ = ["Where", "commune_online_sums", "count_rows", "dossier_month_sums", "dossier_stated", "first_month",
-           "latest_month", "literal", "offer_rows"]
+           "latest_month", "offer_rows"]

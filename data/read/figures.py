@@ -15,8 +15,6 @@ the postal agreements.
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, select
@@ -47,6 +45,7 @@ WIDE = ["pidx", "key", *PAIR, *FLAG, "months", "months_expected", "reporting", *
 METRIC_COLS = ["key", "level", "scheme", "code", "name", "dataset", "source", "period_start", "period_end",
                "period_label", "metric", "numerator", "denominator", "value", "months", "months_expected",
                "coverage", "subjects"]
+HEAT_COLS = ["key", "name", "period_label", "period_start", "numerator", "denominator", "value", "dataset", "source"]
 STANDARD = {"month", "quarter", "half", "9m", "year"}
 
 
@@ -281,9 +280,7 @@ def total(w: pd.DataFrame, key: int = 0) -> pd.DataFrame:
     ones): pairs and provenance counts summed per pidx, batch ids joined."""
     if w.empty:
         return _empty_wide()
-    w = w.copy()
-    w["key"] = key if np.isscalar(key) else key
-    return sum_by(w, ["pidx", "key"])
+    return sum_by(w.assign(key=key), ["pidx", "key"])
 
 
 def sum_by(w: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -384,4 +381,4 @@ def long(w: pd.DataFrame, periods: list[P.Period], describe: pd.DataFrame, names
     return out[out["code"].notna()].reset_index(drop=True)
 
 
-__all__ = ["METRIC_COLS", "Where", "batch_names", "long", "sum_by", "total", "wide", "date"]
+__all__ = ["HEAT_COLS", "METRIC_COLS", "Where", "batch_names", "long", "sum_by", "total", "wide"]

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select, union
 
 from data import periods as P
+from data.read.figures import HEAT_COLS
 from data.read.registry import registry
 from data.read.stored import stored_metrics
 from data.schema import (
@@ -24,8 +25,6 @@ from data.schema import (
     procedure_offer,
     stated_value,
 )
-
-HEAT_COLS = ["key", "name", "period_label", "period_start", "numerator", "denominator", "value", "dataset", "source"]
 
 
 def batches(engine: Engine) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from data.read.figures import METRIC_COLS
 from data.read.registry import registry
 from data.schema import (
     COUNT_MEASURES,
+    COUNTED_LEVEL,
     DOSSIER_COUNTS,
     OFFER_COUNTS,
     count_stat,
@@ -28,9 +29,6 @@ from data.schema import (
     period,
     procedure_offer,
 )
-
-COUNTED = {"units_total": "commune", "units_zero_activity": "commune", "agencies_total": "department",
-           "agencies_with_agreement": "department"}
 
 
 def _rows(conn: Connection, table, cols: list, dataset: str | None, batch_ids: list[int] | None) -> pd.DataFrame:  # noqa: ANN001
@@ -63,7 +61,7 @@ def _frames(conn: Connection, dataset: str | None, batch_ids: list[int] | None) 
     c = _rows(conn, count_stat, [count_stat.c.measure, count_stat.c.counted_level, count_stat.c.value], dataset,
               batch_ids)
     if len(c):
-        c = c[c["counted_level"] == c["measure"].map(COUNTED)]
+        c = c[c["counted_level"] == c["measure"].map(COUNTED_LEVEL)]
         keys = [k for k in c.columns if k not in ("measure", "counted_level", "value")]
         piv = c.pivot_table(index=keys, columns="measure", values="value", aggfunc="sum", dropna=False)
         piv = piv.dropna(how="all").reset_index()

@@ -12,19 +12,18 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, exists, func, select
+from sqlalchemy import Connection, Engine, exists, select
 
 from data import periods as P
 from data.read import fetch
-from data.read.figures import METRIC_COLS, Where, batch_names, long, sum_by, total, wide
+from data.read.figures import HEAT_COLS, METRIC_COLS, Where, batch_names, long, sum_by, total, wide
 from data.read.registry import Registry, registry
-from data.schema import agg_dossier, load_batch
+from data.schema import load_batch
 from data.store import COUNTRY
 from data.text import fold
 from data.units import SCHEME_CHANGE
 
 LEVEL_ORDER = {"province": 0, "district": 1, "commune": 2, "department": 3}
-HEAT_COLS = ["key", "name", "period_label", "period_start", "numerator", "denominator", "value", "dataset", "source"]
 
 
 def _empty() -> pd.DataFrame:
@@ -385,8 +384,3 @@ def unit_options(engine: Engine, scheme: str, text: str = "", limit: int = 60,
     labels = [n if lvl == "province" else f"{n} ({p})" for n, lvl, p in zip(u["name"], u["level"], parent,
                                                                               strict=True)]
     return [{"label": lbl, "value": c} for lbl, c in zip(labels, u["code"], strict=True)]
-
-
-def store_rows(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(agg_dossier)).scalar_one())
