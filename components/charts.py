@@ -86,8 +86,9 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
     return fig
 
 
-def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.Figure:
-    """Horizontal bars of units on one indicator, best on top, traffic-light colours."""
+def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None, target: float | None = None) -> go.Figure:
+    """Horizontal bars of units on one indicator, best on top; traffic-light colours against
+    the target in force, one neutral colour without one."""
     part = df[df["metric"] == metric_id].copy()
     if part.empty:
         return empty_figure()
@@ -98,7 +99,7 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None) -> go.F
     part = part.iloc[::-1]
     fig = go.Figure(go.Bar(
         x=part["value"], y=part["name"], orientation="h",
-        marker_color=[light_style(m.light(v)).color for v in part["value"]],
+        marker_color=[light_style(m.light(v, target)).color for v in part["value"]],
         text=[format_percent(v) for v in part["value"]], textposition="auto", textangle=0,
         customdata=[f"{format_int(n)}/{format_int(d)}<br>{provenance_text(ds, src)}" for n, d, ds, src in
                     zip(part["numerator"], part["denominator"], _col(part, "dataset"), _col(part, "source"),
@@ -125,11 +126,11 @@ def _col(df: pd.DataFrame, name: str) -> list:
     return df[name].tolist() if name in df else [None] * len(df)
 
 
-def best_worst(df: pd.DataFrame, metric_id: str) -> go.Figure:
+def best_worst(df: pd.DataFrame, metric_id: str, target: float | None = None) -> go.Figure:
     """The best and the worst five units on one indicator (all of them when ten or fewer)."""
     part = df[df["metric"] == metric_id]
     if len(part) <= 10:
-        return bar_figure(part, metric_id)
+        return bar_figure(part, metric_id, target=target)
     m = metrics.get(metric_id)
     ordered = part.sort_values("value", ascending=not m.higher_is_better)
-    return bar_figure(pd.concat([ordered.head(5), ordered.tail(5)]), metric_id)
+    return bar_figure(pd.concat([ordered.head(5), ordered.tail(5)]), metric_id, target=target)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from components.lights import light_style
+from components.lights import NO_TARGET, light_style
 from components.state import COMPARE
 from components.tables import demo_badge
 from data import metrics
 from data.text import format_int, format_percent
 
 
-def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target: float | None,
+def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target: metrics.Target | None,
              compare_label: str) -> dbc.Card:
     """``current``/``previous``: {'value', 'numerator', 'denominator', 'dataset', 'source'} or None."""
     m = metrics.get(metric_id)
@@ -21,7 +21,7 @@ def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target
                 html.Div("Chưa có số liệu cho kỳ này", className="text-muted py-3")]
         return dbc.Card(dbc.CardBody(body), className="h-100 kpi-card")
     value = current["value"]
-    light = m.light(value, target)
+    light = m.light(value, target.value if target else None)
     delta = None
     if previous is not None:
         diff = (value - previous["value"]) * 100
@@ -31,18 +31,13 @@ def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target
                           className="text-success" if better else "text-danger",
                           title=f"So với {compare_label}: {format_percent(previous['value'])}")
     style = light_style(light)
-    badge = dbc.Badge(style.label, color=style.bootstrap,
-                      className="ms-1 align-self-start text-nowrap") if light else None
+    badge = dbc.Badge(style.label, color=style.bootstrap, className="ms-1 align-self-start text-nowrap")
     body = [
         html.Div([m.label_vi, badge], className="small text-muted d-flex justify-content-between gap-1"),
         html.Div(format_percent(value), className="display-6 fw-semibold kpi-value"),
         html.Div(f"{format_int(current['numerator'])}/{format_int(current['denominator'])} {_caption(m)}",
                  className="small text-muted"),
-        html.Div([
-            html.Span(f"Mục tiêu {format_percent(target, 0)}" if target is not None else "Chưa đặt mục tiêu",
-                      className="small me-2"),
-            delta,
-        ], className="mt-1"),
+        html.Div([_target_text(m, target, light), delta], className="mt-1"),
     ]
     if current.get("dataset") != "real":
         body.append(html.Div(demo_badge(), className="mt-1"))
@@ -50,6 +45,17 @@ def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target
         body.append(html.Div(f"Nguồn: {current['source']}", className="small text-muted mt-1",
                              title=current["source"]))
     return dbc.Card(dbc.CardBody(body), className=f"h-100 kpi-card border-{style.bootstrap}")
+
+
+def _target_text(m: metrics.Metric, target: metrics.Target | None, light: str | None) -> html.Span:
+    """Which target the verdict is against and where it comes from, or that none applies."""
+    if target is None:
+        return html.Span(NO_TARGET, className="small me-2 kpi-target",
+                         title="Không có mục tiêu quốc gia hay của tỉnh cho chỉ số này trong kỳ: không đánh giá")
+    sign = "≥" if m.higher_is_better else "≤"
+    return html.Span(f"Mục tiêu {sign} {format_percent(target.value, 0)}", className="small me-2 kpi-target",
+                     title=f"Mục tiêu áp dụng từ {target.valid_from:%d/%m/%Y} đến {target.valid_to:%d/%m/%Y}; "
+                           f"nguồn: {target.source}")
 
 
 def _caption(m: metrics.Metric) -> str:
@@ -67,15 +73,14 @@ def kpi_inputs(df, metric_id: str) -> dict | None:  # noqa: ANN001
     return {k: r[k] for k in ("value", "numerator", "denominator", "dataset", "source")}
 
 
-def target_value(metric_id: str, per) -> float | None:  # noqa: ANN001
-    t = metrics.get(metric_id).target_on(per.end)
-    return t.value if t else None
+def target_of(metric_id: str, per, unit_code: str | None = None) -> metrics.Target | None:  # noqa: ANN001
+    return metrics.target_for(metric_id, per.end, unit_code)
 
 
 def kpi_row(cur, old, kpis: list[str], per, compare: str, xl: int = 4) -> dbc.Row:  # noqa: ANN001
     """KPI cards of one unit and period against the comparison period (frames by metric)."""
     cur = cur.set_index("metric") if "metric" in cur else cur
     old = old.set_index("metric") if old is not None and "metric" in old else old
-    cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_value(m, per), COMPARE[compare]),
+    cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_of(m, per), COMPARE[compare]),
                      xs=12, sm=6, xl=xl, className="mb-3") for m in kpis]
     return dbc.Row(cards, className="g-3")

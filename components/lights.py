@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+NO_TARGET = "Chưa có mục tiêu"
+
 
 @dataclass(frozen=True)
 class LightStyle:
@@ -19,7 +21,7 @@ LIGHTS: dict[str | None, LightStyle] = {
     "green": LightStyle("Đạt", "success", "#198754", "#d1e7dd"),
     "amber": LightStyle("Gần đạt", "warning", "#ffc107", "#fff3cd"),
     "red": LightStyle("Chưa đạt", "danger", "#dc3545", "#f8d7da"),
-    None: LightStyle("–", "light", "#adb5bd", ""),
+    None: LightStyle(NO_TARGET, "secondary", "#5b7db1", ""),  # no target in force: no verdict
 }
 
 

@@ -121,29 +121,41 @@ class Metric:
     denominator_vi: str
     higher_is_better: bool
     source: str  # "dossier" | "offer" | "count": which stored figures it needs
-    targets: tuple[Target, ...] = ()
-    # traffic light: (green, amber) limits as fractions; for lower-is-better metrics the
-    # value must be at most the limit. Project defaults where no rule sets a target.
-    thresholds: tuple[float, float] = (0.8, 0.5)
+    targets: tuple[Target, ...] = ()  # national defaults, in force from/to; a province may override
     fmt: str = "percent"
     note: str = ""
 
     def target_on(self, day: date) -> Target | None:
+        """The national default target in force on ``day`` (None: no rule sets one)."""
         for t in self.targets:
             if t.valid_from <= day <= t.valid_to:
                 return t
         return None
 
-    def light(self, value: float | None, target: float | None = None) -> str | None:
-        """'green' | 'amber' | 'red' | None for a value (fraction)."""
-        if value is None or value != value:
+    def bands(self, target: float) -> tuple[float, float]:
+        """(where "Gần đạt" starts, where "Đạt" starts) against a target: at least ``NEAR`` of
+        the target for higher-is-better indicators, at most target / ``NEAR`` otherwise."""
+        return (target * NEAR, target) if self.higher_is_better else (target / NEAR, target)
+
+    def light(self, value: float | None, target: float | None) -> str | None:
+        """'green' (Đạt) | 'amber' (Gần đạt) | 'red' (Chưa đạt) for a value against the target in
+        force; None without a target or a value: no verdict is given without a target."""
+        if value is None or value != value or target is None:
             return None
-        green, amber = self.thresholds
-        if target is not None:
-            green = target
+        near, goal = self.bands(target)
         if self.higher_is_better:
-            return "green" if value >= green else "amber" if value >= amber else "red"
-        return "green" if value <= green else "amber" if value <= amber else "red"
+            return "green" if value >= goal else "amber" if value >= near else "red"
+        return "green" if value <= goal else "amber" if value <= near else "red"
+
+
+NEAR = 0.8  # "Gần đạt": within 80 % of the way to the target
+
+
+def target_for(metric_id: str, day: date, unit_code: str | None = None) -> Target | None:
+    """The target that applies to a unit's figure for a period ending on ``day``: today the
+    national default of the registry (province overrides come with the targets table)."""
+    del unit_code  # overrides per province and unit: not stored yet
+    return get(metric_id).target_on(day)
 
 
 NQ76 = "Nghị quyết 76/NQ-CP (Chương trình tổng thể cải cách hành chính 2021-2030)"
@@ -153,23 +165,23 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "postal_intake_share", "postal", "Tỷ lệ hồ sơ tiếp nhận qua BCCI", "Dossiers received via postal service",
         "received_postal", "new_received", "Hồ sơ tiếp nhận qua bưu chính công ích", "Hồ sơ tiếp nhận trong kỳ",
-        True, "dossier", thresholds=(0.10, 0.05),
+        True, "dossier",
         note="Quyết định 45/2016/QĐ-TTg; ngưỡng màu là mặc định của dự án.",
     ),
     Metric(
         "postal_return_share", "postal", "Tỷ lệ trả kết quả qua BCCI", "Results returned via postal service",
         "returned_postal", "returned_total", "Kết quả trả qua bưu chính công ích", "Kết quả đã trả",
-        True, "dossier", thresholds=(0.30, 0.15),
+        True, "dossier",
     ),
     Metric(
         "bcci_procedure_share", "postal", "Tỷ lệ TTHC công bố tiếp nhận/trả kết quả qua BCCI",
         "Procedures published for postal service", "bcci_published", "procedures",
-        "TTHC công bố thực hiện qua BCCI", "Tổng số TTHC", True, "offer", thresholds=(0.8, 0.5),
+        "TTHC công bố thực hiện qua BCCI", "Tổng số TTHC", True, "offer",
     ),
     Metric(
         "bcci_agreement_share", "postal", "Tỷ lệ cơ quan đã ký thỏa thuận với Bưu điện",
         "Agencies with a postal cooperation agreement", "agencies_with_agreement", "agencies_total",
-        "Cơ quan đã ký thỏa thuận", "Tổng số cơ quan", True, "count", thresholds=(1.0, 0.8),
+        "Cơ quan đã ký thỏa thuận", "Tổng số cơ quan", True, "count",
     ),
     Metric(
         "online_offer_share", "online", "Tỷ lệ TTHC cung cấp trực tuyến (mức 3-4 / một phần, toàn trình)",
@@ -179,55 +191,53 @@ METRICS: tuple[Metric, ...] = (
             Target(0.80, date(2021, 1, 1), date(2025, 12, 31), NQ76 + "; " + QD766),
             Target(0.90, date(2026, 1, 1), date(2030, 12, 31), NQ76),
         ),
-        thresholds=(0.8, 0.5),
     ),
     Metric(
         "online_full_share", "online", "Tỷ lệ TTHC trực tuyến mức 4 / toàn trình",
         "Procedures offered fully online (level 4 / full-process)", "online_full_offered", "procedures",
-        "TTHC mức 4 / toàn trình", "Tổng số TTHC", True, "offer", thresholds=(0.5, 0.25),
+        "TTHC mức 4 / toàn trình", "Tổng số TTHC", True, "offer",
     ),
     Metric(
         "online_intake_share", "online", "Tỷ lệ hồ sơ nộp trực tuyến", "Dossiers filed online",
         "received_online", "new_received", "Hồ sơ tiếp nhận trực tuyến", "Hồ sơ tiếp nhận trong kỳ",
         True, "dossier",
         targets=(Target(0.50, date(2021, 1, 1), date(2030, 12, 31), NQ76 + "; " + QD766),),
-        thresholds=(0.5, 0.25),
     ),
     Metric(
         "on_time_rate", "timeliness", "Tỷ lệ hồ sơ giải quyết đúng hạn", "Settled on time or early",
         "settled_in_time", "settled", "Hồ sơ giải quyết trước hạn và đúng hạn", "Hồ sơ đã giải quyết",
-        True, "dossier", thresholds=(0.95, 0.85),
+        True, "dossier",
     ),
     Metric(
         "overdue_settled_rate", "timeliness", "Tỷ lệ hồ sơ giải quyết quá hạn", "Settled overdue",
         "settled_overdue", "settled", "Hồ sơ giải quyết quá hạn", "Hồ sơ đã giải quyết",
-        False, "dossier", thresholds=(0.05, 0.15),
+        False, "dossier",
     ),
     Metric(
         "pending_overdue_rate", "timeliness", "Tỷ lệ hồ sơ đang giải quyết quá hạn", "In progress past deadline",
         "pending_overdue", "pending", "Hồ sơ đang giải quyết quá hạn", "Hồ sơ đang giải quyết",
-        False, "dossier", thresholds=(0.05, 0.15),
+        False, "dossier",
     ),
     Metric(
         "overdue_rate", "timeliness", "Tỷ lệ hồ sơ quá hạn", "Overdue dossiers (any status)",
         "overdue_any", "received_for_overdue", "Hồ sơ quá hạn (đã và đang giải quyết)", "Hồ sơ tiếp nhận",
-        False, "dossier", thresholds=(0.05, 0.15),
+        False, "dossier",
     ),
     Metric(
         "index766_timeliness", "timeliness", "Chỉ số tiến độ giải quyết (QĐ 766)", "Index 766 timeliness rate",
         "in_time_any", "settled_plus_pending",
         "Đã giải quyết trước/đúng hạn + đang giải quyết trong hạn", "Đã giải quyết + đang giải quyết",
-        True, "dossier", thresholds=(0.95, 0.85), note=QD766,
+        True, "dossier", note=QD766,
     ),
     Metric(
         "settlement_rate", "timeliness", "Tỷ lệ hồ sơ đã giải quyết", "Settled of all received",
         "settled", "received_all", "Hồ sơ đã giải quyết", "Hồ sơ tiếp nhận (kể cả kỳ trước chuyển sang)",
-        True, "dossier", thresholds=(0.9, 0.75),
+        True, "dossier",
     ),
     Metric(
         "zero_activity_share", "activity", "Tỷ lệ đơn vị chưa phát sinh hồ sơ trực tuyến",
         "Units with no online dossier", "units_zero_activity", "units_total",
-        "Đơn vị chưa phát sinh hồ sơ trực tuyến", "Tổng số đơn vị", False, "count", thresholds=(0.1, 0.3),
+        "Đơn vị chưa phát sinh hồ sơ trực tuyến", "Tổng số đơn vị", False, "count",
     ),
 )
 

@@ -41,11 +41,35 @@ def test_trend_hover_carries_provenance() -> None:
 
 
 def test_kpi_card_and_league_table_use_the_same_light_words() -> None:
-    rows = _rows()
-    league = league_frame(rows, pd.DataFrame(), "overdue_rate", None)
-    card = kpi_card("overdue_rate", {"value": 2037 / 2486, "numerator": 2037, "denominator": 2486,
-                                     "dataset": "real", "source": "x"}, None, None, "kỳ trước")
-    words = {s.label for s in LIGHTS.values()}
+    """One verdict against one target: the card, the league table and the bar agree."""
+    from datetime import date
+
+    from data import metrics
+
+    rows = _rows().assign(metric="online_intake_share", value=[0.43, 0.2])
+    target = metrics.target_for("online_intake_share", date(2025, 12, 31))
+    league = league_frame(rows, pd.DataFrame(), "online_intake_share", target.value)
+    card = kpi_card("online_intake_share", {"value": 0.43, "numerator": 43, "denominator": 100,
+                                            "dataset": "real", "source": "x"}, None, target, "kỳ trước")
     card_text = json.dumps(card.to_plotly_json(), default=str, ensure_ascii=False)
     row = league[league["code"] == "094"].iloc[0]
-    assert row["light"] in words and row["light"] in card_text
+    assert row["light"] == LIGHTS["amber"].label == "Gần đạt" and "Gần đạt" in card_text
+    assert "Mục tiêu ≥ 50 %" in card_text and "Nghị quyết 76/NQ-CP" in card_text  # which target, whose
+    bar = charts.bar_figure(rows, "online_intake_share", target=target.value)
+    colours = dict(zip(bar.data[0].y, bar.data[0].marker.color, strict=True))
+    assert colours["Thành phố Điện Biên Phủ"] == LIGHTS["amber"].color
+    assert colours["Huyện Mường Nhé"] == LIGHTS["red"].color
+
+
+def test_no_verdict_without_a_target() -> None:
+    """National BCCI intake 3,73 %: no rule sets a target, so no 'Chưa đạt' and no red."""
+    rows = _rows().assign(metric="postal_intake_share", value=[0.0373, 0.2])
+    card = kpi_card("postal_intake_share", {"value": 0.0373, "numerator": 373, "denominator": 10000,
+                                            "dataset": "real", "source": "x"}, None, None, "kỳ trước")
+    text = json.dumps(card.to_plotly_json(), default=str, ensure_ascii=False)
+    assert "Chưa có mục tiêu" in text
+    assert not any(LIGHTS[k].label in text.replace("Chưa có mục tiêu", "") for k in ("green", "amber", "red"))
+    league = league_frame(rows, pd.DataFrame(), "postal_intake_share", None)
+    assert set(league["light"]) == {"Chưa có mục tiêu"}
+    bar = charts.bar_figure(rows, "postal_intake_share")
+    assert set(bar.data[0].marker.color) == {LIGHTS[None].color}

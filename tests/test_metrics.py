@@ -91,7 +91,15 @@ def test_targets_and_lights() -> None:
     m = metrics.get("online_offer_share")
     assert m.target_on(date(2025, 6, 30)).value == 0.8 and m.target_on(date(2026, 1, 1)).value == 0.9
     assert metrics.get("online_intake_share").target_on(date(2024, 1, 1)).value == 0.5
-    assert m.light(0.85, 0.8) == "green" and m.light(0.6, 0.8) == "amber" and m.light(0.2, 0.8) == "red"
-    assert metrics.get("overdue_rate").light(0.82) == "red"
+    assert m.light(0.85, 0.8) == "green" and m.light(0.7, 0.8) == "amber" and m.light(0.6, 0.8) == "red"
+    # no verdict without a target in force: BCCI intake 3,73 % has no rule behind a colour
+    assert metrics.target_for("postal_intake_share", date(2025, 12, 31)) is None
+    assert metrics.get("postal_intake_share").light(0.0373, None) is None
+    assert metrics.get("overdue_rate").light(0.82, None) is None
+    # Điện Biên online filing 43 % against the 50 % target: "Gần đạt", the same everywhere
+    assert metrics.get("online_intake_share").light(0.43, 0.5) == "amber"
+    # lower-is-better against a target: within target / 0.8
+    assert metrics.get("overdue_rate").light(0.06, 0.05) == "amber"
+    assert metrics.get("overdue_rate").light(0.07, 0.05) == "red"
     with pytest.raises(ValueError, match="Chỉ số không tồn tại"):
         metrics.get("nope")
