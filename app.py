@@ -31,20 +31,24 @@ def _db_from_argv(argv: list[str]) -> None:
 
 
 def _navbar() -> dbc.Navbar:
+    """The menu: its links keep the view (pages/_nav.py); on a phone it folds behind a button."""
     links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact",
+                                id={"type": "nav-link", "path": page["relative_path"]}))
         for page in sorted(page_registry.values(), key=lambda p: p.get("order", 50)) if page.get("nav", True)
     ]
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand("Theo dõi cải cách TTHC", href="/"),
-                dbc.Nav(links, navbar=True),
+                dbc.NavbarBrand("Theo dõi cải cách TTHC", href="/", id={"type": "nav-link", "path": "/", "brand": 1}),
+                dbc.NavbarToggler(id="nav-toggle"),
+                dbc.Collapse(dbc.Nav(links, navbar=True), id="nav-collapse", navbar=True, is_open=False),
             ],
             fluid=True,
         ),
         color="primary",
         dark=True,
+        expand="lg",
         className="mb-3",
     )
 
@@ -107,6 +111,7 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
     )
     import pages._export  # noqa: F401  (exports of the current view)
+    import pages._nav  # noqa: F401  (filters into the URL, menu links keeping the view)
     import pages._search  # noqa: F401  (the unit search callback shared by every page)
 
     _geo_routes(app)

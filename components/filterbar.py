@@ -4,7 +4,7 @@ rewrites the URL (history entry, no reload) and the page re-renders from it."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import dcc, html
 
 from components.exportbar import export_bar
 from components.state import COMPARE, LEVELS, SCHEMES, ViewState
@@ -40,7 +40,18 @@ def filter_bar(state: ViewState, unit_options: list[dict[str, str]], period_opti
         # dropdown would clear itself and rewrite the URL
         period_options = [{"label": _period_label(state.period), "value": state.period}, *period_options]
     col = {"xs": 12, "md": 6, "lg": 2}
-    return dbc.Card(dbc.CardBody([dbc.Row([
+    unit_label = next((o["label"] for o in units if o["value"] == (state.unit or NATIONAL)), state.unit)
+    period_label = next((o["label"] for o in period_options if o["value"] == state.period), state.period)
+    summary = dbc.Button(f"Bộ lọc: {unit_label} · {period_label}", id="f-toggle", color="light",
+                         className="d-md-none w-100 text-start filter-summary", n_clicks=0)
+    return dbc.Card(dbc.CardBody([summary, dbc.Collapse(_body(state, units, period_options, show_level, col),
+                                                        id="f-collapse", is_open=False, className="d-md-block")]),
+                    className="mb-3 filter-bar")
+
+
+def _body(state: ViewState, units: list[dict[str, str]], period_options: list[dict[str, str]], show_level: bool,
+          col: dict) -> html.Div:
+    return html.Div([dbc.Row([
         dbc.Col([dbc.Label("Hệ thống đơn vị", html_for="f-scheme", className="small mb-0"),
                  dcc.Dropdown(id="f-scheme", options=[{"label": v, "value": k} for k, v in SCHEMES.items()],
                               value=state.scheme, clearable=False)], **{**col, "lg": 3}),
@@ -59,26 +70,4 @@ def filter_bar(state: ViewState, unit_options: list[dict[str, str]], period_opti
         dbc.Col([dbc.Label("So với", html_for="f-compare", className="small mb-0"),
                  dcc.Dropdown(id="f-compare", options=[{"label": v, "value": k} for k, v in COMPARE.items()],
                               value=state.compare, clearable=False)], **col),
-    ], className="g-2"), export_bar()]), className="mb-3 filter-bar")
-
-
-@callback(
-    Output("url", "href", allow_duplicate=True),
-    Input("f-scheme", "value"), Input("f-unit", "value"), Input("f-level", "value"), Input("f-period", "value"),
-    Input("f-compare", "value"),
-    State("url", "pathname"), State("url", "search"),
-    prevent_initial_call=True,
-)
-def _to_url(scheme: str, unit: str, level: str, period: str, compare: str, pathname: str, search: str) -> str:
-    from urllib.parse import parse_qsl
-
-    if None in (scheme, level, period, compare):  # a dropdown cleared itself: keep the URL as it is
-        return no_update
-    current = ViewState.from_params(dict(parse_qsl((search or "").lstrip("?"))))
-    unit = "" if unit in (None, NATIONAL) else unit
-    if scheme != current.scheme:  # codes differ between schemes: start from the country
-        unit, period = "", "latest-quarter"
-    new = current.query(scheme=scheme, unit=unit, level=level, period=period, compare=compare)
-    if new == (search or ""):
-        return no_update
-    return (pathname or "/") + new
+    ], className="g-2"), export_bar()])

@@ -31,7 +31,8 @@ def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target
                           className="text-success" if better else "text-danger",
                           title=f"So với {compare_label}: {format_percent(previous['value'])}")
     style = light_style(light)
-    badge = dbc.Badge(style.label, color=style.bootstrap, className="ms-1 align-self-start text-nowrap")
+    badge = dbc.Badge(style.label, color=style.bootstrap,
+                      className="ms-1 align-self-start text-nowrap") if light else None
     body = [
         html.Div([m.label_vi, badge], className="small text-muted d-flex justify-content-between gap-1"),
         html.Div(format_percent(value), className="display-6 fw-semibold kpi-value"),
@@ -82,5 +83,5 @@ def kpi_row(cur, old, kpis: list[str], per, compare: str, xl: int = 4) -> dbc.Ro
     cur = cur.set_index("metric") if "metric" in cur else cur
     old = old.set_index("metric") if old is not None and "metric" in old else old
     cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_of(m, per), COMPARE[compare]),
-                     xs=12, sm=6, xl=xl, className="mb-3") for m in kpis]
+                     xs=6, xl=xl, className="mb-2 mb-md-3") for m in kpis]
     return dbc.Row(cards, className="g-3")

@@ -78,6 +78,18 @@ def _valid_period(spec: str) -> bool:
     return True
 
 
+def valid_in_scheme(spec: str, rng: tuple[date, date]) -> bool:
+    """Whether a period spec lies inside a scheme's part of the data range (relative periods
+    always do: they count back from that part's last month)."""
+    if spec in RELATIVE:
+        return True
+    try:
+        per = P.parse_spec(spec)
+    except ValueError:
+        return False
+    return rng[0] <= per.start and per.end <= rng[1]
+
+
 def resolve_period(spec: str, first: date, last: date) -> P.Period:
     """A Period for a spec; relative specs count back from the last month with data."""
     if spec not in RELATIVE:
