@@ -87,16 +87,17 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
 
 
 def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None, target: float | None = None) -> go.Figure:
-    """Horizontal bars of units on one indicator, best on top; traffic-light colours against
-    the target in force, one neutral colour without one."""
+    """Horizontal bars of units on one indicator, the worst on top (by the indicator's direction:
+    who drags the figure down comes first); ``top``: only that many of the worst. Traffic-light
+    colours against the target in force, one neutral colour without one."""
     part = df[df["metric"] == metric_id].copy()
     if part.empty:
         return empty_figure()
     m = metrics.get(metric_id)
-    part = part.sort_values("value", ascending=not m.higher_is_better)
+    part = part.sort_values(["value", "name"], ascending=[m.higher_is_better, True])
     if top:
         part = part.head(top)
-    part = part.iloc[::-1]
+    part = part.iloc[::-1]  # plotly draws the first category at the bottom
     fig = go.Figure(go.Bar(
         x=part["value"], y=part["name"], orientation="h",
         marker_color=[light_style(m.light(v, target)).color for v in part["value"]],

@@ -15,6 +15,7 @@ from components import charts
 from components.filterbar import filter_bar
 from components.heatmap import heatmap_figure
 from components.kpi import kpi_row
+from components.notices import view_notices
 from components.state import period_options
 from components.tables import demo_badge
 from components.view import load_view
@@ -36,19 +37,24 @@ def family_layout(params: dict[str, str], title: str, kpis: list[str], main_metr
     engine = get_engine(default_url())
     state, per = view.state, view.per
     main = metrics.get(main_metric)
+    bar = filter_bar(state, unit_options(engine, state.unit_scheme, current=state.unit),
+                     period_options(view.data_range[0], view.data_range[1], state.scheme), shown_level=view.fixed_level)
+    notices = view_notices(view, path)
+    if view.unknown_unit:
+        return html.Div([bar, *notices])
     blocks = [
-        filter_bar(state, unit_options(engine, state.unit_scheme, current=state.unit),
-                   period_options(view.data_range[0], view.data_range[1], state.scheme)),
+        bar, *notices,
         html.H1([f"{title} — {view.unit_name} — {per.label}", demo_badge() if view.is_demo else None],
                 className="h4"),
         html.P(view_caption(per, view.prev, state.scheme), className="text-muted small"),
-        kpi_row(view.cur, view.old, kpis, per, state.compare, xl=3),
+        kpi_row(view.cur, view.old, kpis, per, state.compare, xl=3, ranks=view.ranks),
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("Xu hướng theo quý"), dbc.CardBody(dcc.Graph(
                 id=f"{prefix}-trend", figure=charts.trend_figure(view.trend, kpis), config=GRAPH_CONFIG))]),
                 lg=6, className="mb-3"),
-            dbc.Col(dbc.Card([dbc.CardHeader(f"{main.label_vi} theo đơn vị"), dbc.CardBody(dcc.Graph(
-                id=f"{prefix}-units", figure=charts.bar_figure(view.kids, main.id, top=30),
+            dbc.Col(dbc.Card([dbc.CardHeader(units_title(view.kids, main, UNITS_SHOWN)), dbc.CardBody(dcc.Graph(
+                id=f"{prefix}-units", figure=charts.bar_figure(view.kids, main.id, top=UNITS_SHOWN, target=(
+                    target.value if (target := metrics.target_for(main.id, per.end)) else None)),
                 config=GRAPH_CONFIG))]), lg=6, className="mb-3"),
         ]),
     ]
@@ -63,6 +69,17 @@ def family_layout(params: dict[str, str], title: str, kpis: list[str], main_metr
     if extra is not None:
         blocks.append(extra(view.kids))
     return html.Div(blocks)
+
+
+UNITS_SHOWN = 30
+
+
+def units_title(kids: pd.DataFrame, m: metrics.Metric, shown: int) -> str:
+    """The per-unit chart's title: which units it shows, the weakest first."""
+    n = int((kids["metric"] == m.id).sum()) if len(kids) else 0
+    if n > shown:
+        return f"{m.label_vi}: {shown} đơn vị yếu nhất trong {n} (yếu nhất ở trên)"
+    return f"{m.label_vi} theo đơn vị (yếu nhất ở trên)"
 
 
 def view_caption(per, prev, scheme: str) -> str:  # noqa: ANN001

@@ -13,7 +13,7 @@ from data.text import format_int, format_percent
 
 
 def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target: metrics.Target | None,
-             compare_label: str) -> dbc.Card:
+             compare_label: str, rank: tuple[int, int] | None = None) -> dbc.Card:
     """``current``/``previous``: {'value', 'numerator', 'denominator', 'dataset', 'source'} or None."""
     m = metrics.get(metric_id)
     if current is None:
@@ -35,7 +35,10 @@ def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target
                       className="ms-1 align-self-start text-nowrap") if light else None
     body = [
         html.Div([m.label_vi, badge], className="small text-muted d-flex justify-content-between gap-1"),
-        html.Div(format_percent(value), className="display-6 fw-semibold kpi-value"),
+        html.Div([html.Span(format_percent(value), className="display-6 fw-semibold kpi-value"),
+                  html.Span(f"Hạng {rank[0]}/{rank[1]}", className="ms-2 small text-muted kpi-rank text-nowrap",
+                            title=f"Xếp hạng trong {rank[1]} đơn vị cùng cấp (1 = tốt nhất)")
+                  if rank else None]),
         html.Div(f"{format_int(current['numerator'])}/{format_int(current['denominator'])} {_caption(m)}",
                  className="small text-muted"),
         html.Div([_target_text(m, target, light), delta], className="mt-1"),
@@ -59,6 +62,19 @@ def _target_text(m: metrics.Metric, target: metrics.Target | None, light: str | 
                            f"nguồn: {target.source}")
 
 
+def target_line(m: metrics.Metric, target: metrics.Target | None) -> html.P:
+    """One line under a table or chart: the target the verdicts are against and its source, or
+    that there is none (then no verdict and neutral colours)."""
+    if target is None:
+        return html.P(f"{NO_TARGET} cho chỉ số này trong kỳ: không đánh giá Đạt/Chưa đạt, màu trung tính.",
+                      className="small text-muted mb-2 target-line")
+    sign = "≥" if m.higher_is_better else "≤"
+    near = m.bands(target.value)[0]
+    return html.P(f"Mục tiêu {sign} {format_percent(target.value, 0)} (Gần đạt: {sign} {format_percent(near, 0)}), "
+                  f"áp dụng {target.valid_from:%d/%m/%Y} – {target.valid_to:%d/%m/%Y}; nguồn: {target.source}.",
+                  className="small text-muted mb-2 target-line")
+
+
 def _caption(m: metrics.Metric) -> str:
     """The numerator's name inside a sentence: lower-case first letter, acronyms kept (TTHC)."""
     text = m.numerator_vi
@@ -78,10 +94,13 @@ def target_of(metric_id: str, per, unit_code: str | None = None) -> metrics.Targ
     return metrics.target_for(metric_id, per.end, unit_code)
 
 
-def kpi_row(cur, old, kpis: list[str], per, compare: str, xl: int = 4) -> dbc.Row:  # noqa: ANN001
-    """KPI cards of one unit and period against the comparison period (frames by metric)."""
+def kpi_row(cur, old, kpis: list[str], per, compare: str, xl: int = 4,  # noqa: ANN001
+            ranks: dict[str, tuple[int, int]] | None = None) -> dbc.Row:
+    """KPI cards of one unit and period against the comparison period (frames by metric), with
+    the unit's rank among its peers where known."""
     cur = cur.set_index("metric") if "metric" in cur else cur
     old = old.set_index("metric") if old is not None and "metric" in old else old
-    cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_of(m, per), COMPARE[compare]),
+    cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_of(m, per), COMPARE[compare],
+                              (ranks or {}).get(m)),
                      xs=6, xl=xl, className="mb-2 mb-md-3") for m in kpis]
     return dbc.Row(cards, className="g-3")

@@ -14,8 +14,11 @@ from data.text import format_int, format_percent
 FONT = "'Be Vietnam Pro', system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
 
 
-def league_frame(cur: pd.DataFrame, prev: pd.DataFrame, metric_id: str, target: float | None) -> pd.DataFrame:
-    """Rank, unit, value, target, light, change and counts for one indicator."""
+def league_frame(cur: pd.DataFrame, prev: pd.DataFrame, metric_id: str,
+                 target: metrics.Target | float | None) -> pd.DataFrame:
+    """Rank, unit, value, target, light, change and counts for one indicator; the light only
+    against the target in force (``target``), the neutral "Chưa có mục tiêu" without one."""
+    target = target.value if isinstance(target, metrics.Target) else target
     m = metrics.get(metric_id)
     part = cur[cur["metric"] == metric_id].copy()
     if part.empty:
@@ -34,11 +37,14 @@ def league_frame(cur: pd.DataFrame, prev: pd.DataFrame, metric_id: str, target: 
     part["pct"] = part["value"] * 100
     part["counts"] = [f"{format_int(n)}/{format_int(d)}" for n, d in zip(part["numerator"], part["denominator"],
                                                                        strict=True)]
-    part["target"] = format_percent(target, 0) if target is not None else "–"
+    sign = "≥ " if m.higher_is_better else "≤ "
+    part["target"] = sign + format_percent(target, 0) if target is not None else "–"
     return part
 
 
-def league_table(df: pd.DataFrame, table_id: str = "league") -> dash_table.DataTable:
+def league_table(df: pd.DataFrame, table_id: str = "league", drillable: bool = True) -> dash_table.DataTable:
+    """``drillable``: rows open the level below on click; otherwise cells are not selectable (no
+    highlight that promises a click does something)."""
     from dash.dash_table.Format import Format, Scheme
 
     columns = [
@@ -60,7 +66,7 @@ def league_table(df: pd.DataFrame, table_id: str = "league") -> dash_table.DataT
         style_data_conditional=[{"if": {"filter_query": f'{{light}} = "{k}"', "column_id": "light"},
                                  "backgroundColor": s.background} for k, s in
                                 ((s.label, s) for s in LIGHTS.values() if s.background)],
-        style_header={"fontWeight": "bold"}, cell_selectable=True,
+        style_header={"fontWeight": "bold"}, cell_selectable=drillable,
     )
 
 

@@ -32,6 +32,9 @@ class View:
     trend: pd.DataFrame
     first: date
     last: date
+    ranks: dict[str, tuple[int, int]]  # the unit's rank among its peers per KPI ("32/34")
+    unknown_unit: str = ""  # a unit code in the URL that names no unit of the scheme
+    unit_elsewhere: str = ""  # then the scheme in which that code names a unit, if any
 
     @property
     def unit_id(self) -> int | None:
@@ -40,6 +43,14 @@ class View:
     @property
     def unit_name(self) -> str:
         return str(self.unit["name"]) if self.unit is not None else "Toàn quốc"
+
+    @property
+    def fixed_level(self) -> str | None:
+        """The one level below the unit when there is no choice: provinces below the country,
+        communes below a district (None: the user chooses)."""
+        if self.unit is None:
+            return "province"
+        return "commune" if self.unit["level"] == "district" else None
 
     @property
     def is_demo(self) -> bool:
@@ -76,6 +87,9 @@ def load_view(params: dict[str, str], path: str = "/") -> View | None:
         return None
     state, per, prev = resolve_view(params, rng)
     unit = queries.find_unit(engine, state.unit_scheme, state.unit) if state.unit else None
+    unknown = state.unit if state.unit and unit is None else ""
+    other = "legacy" if state.unit_scheme == "2025" else "2025"
+    elsewhere = other if unknown and queries.find_unit(engine, other, unknown) is not None else ""
     unit_id = int(unit["id"]) if unit is not None else None
     level = queries.child_level(unit["level"] if unit is not None else None, state.unit_scheme, state.level)
     own, below, trended = view_metrics(path, state.metric)
@@ -85,4 +99,5 @@ def load_view(params: dict[str, str], path: str = "/") -> View | None:
     q = (end.year * 4 + (end.month - 1) // 3) - (TREND_QUARTERS - 1)
     trend_from = max(first, P.quarter(q // 4, q % 4 + 1).start)
     trend = queries.view_trend(engine, state.scheme, unit_id, trended, trend_from, end)
-    return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last)
+    ranks = queries.sibling_ranks(engine, per, state.scheme, unit_id, list(family_of(path).kpis))
+    return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last, ranks, unknown, elsewhere)

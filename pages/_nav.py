@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from dash import ALL, Input, Output, State, callback, clientside_callback, no_update
 
 from components.filterbar import NATIONAL
-from components.state import ViewState, scheme_range, valid_in_scheme
+from components.state import LEVELS, ViewState, scheme_range, valid_in_scheme
 from data import queries
 from data.db import default_url, get_engine
 
@@ -43,7 +43,12 @@ def _to_url(scheme: str, unit: str, level: str, period: str, compare: str, pathn
     if None in (scheme, level, period, compare):  # a dropdown cleared itself: keep the URL as it is
         return no_update
     current = ViewState.from_params(dict(parse_qsl((search or "").lstrip("?"))))
-    changes = {"unit": "" if unit in (None, NATIONAL) else unit, "level": level, "period": period,
+    if level not in LEVELS:  # the fixed level of the country ("Tỉnh"): keep the user's choice for below
+        level = current.level
+    # a unit the list does not hold (an unknown code in the URL) clears the dropdown: keep it, so
+    # the page says the code is unknown instead of silently showing the country
+    unit = current.unit if unit is None else "" if unit == NATIONAL else unit
+    changes = {"unit": unit, "level": level, "period": period,
                "compare": compare}
     if scheme != current.scheme:
         changes = {**changes, **switched(current, scheme)}

@@ -15,6 +15,7 @@ from components.families import FAMILIES
 from components.family import GRAPH_CONFIG, NO_DATA, view_caption
 from components.filterbar import filter_bar
 from components.kpi import kpi_row
+from components.notices import view_notices
 from components.state import period_options
 from components.tables import demo_badge
 from components.view import load_view
@@ -37,19 +38,24 @@ def layout(**params: str) -> html.Div:
     state, per = view.state, view.per
     m = metrics.get(state.metric)
     is_demo = bool(len(view.cur)) and (view.cur[view.cur["metric"].isin(KPIS)]["dataset"] != "real").any()
+    bar = filter_bar(state, unit_options(engine, state.unit_scheme, current=state.unit),
+                     period_options(view.data_range[0], view.data_range[1], state.scheme), shown_level=view.fixed_level)
+    notices = view_notices(view, "/")
+    if view.unknown_unit:
+        return html.Div([bar, *notices])
     return html.Div([
-        filter_bar(state, unit_options(engine, state.unit_scheme, current=state.unit),
-                   period_options(view.data_range[0], view.data_range[1], state.scheme)),
+        bar, *notices,
         html.H1([f"{view.unit_name} — {per.label}", demo_badge() if is_demo else None], className="h3 mb-1"),
         html.P(view_caption(per, view.prev, state.scheme), className="text-muted small"),
-        kpi_row(view.cur, view.old, KPIS, per, state.compare, xl=4),
+        kpi_row(view.cur, view.old, KPIS, per, state.compare, xl=4, ranks=view.ranks),
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("Xu hướng theo quý"),
                               dbc.CardBody(dcc.Graph(id="overview-trend", figure=charts.trend_figure(view.trend, TREND),
                                                      config=GRAPH_CONFIG))]),
                     lg=7, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(f"Năm đơn vị tốt nhất và yếu nhất: {m.label_vi}"),
-                              dbc.CardBody(dcc.Graph(id="overview-best-worst", figure=charts.best_worst(view.kids, m.id),
+                              dbc.CardBody(dcc.Graph(id="overview-best-worst", figure=charts.best_worst(
+                                  view.kids, m.id, target.value if (target := metrics.target_for(m.id, per.end)) else None),
                                                      config=GRAPH_CONFIG))]),
                     lg=5, className="mb-3"),
         ], className="mt-1"),

@@ -11,9 +11,11 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from components import notices
 from components.filterbar import filter_bar
+from components.kpi import target_line
 from components.league import league_frame, league_table, province_map
-from components.state import ViewState, period_options, resolve_view
+from components.state import ViewState, period_options, resolve_view, scheme_range
 from components.tables import demo_badge
 from data import geo, metrics, queries
 from data.db import default_url, get_engine
@@ -26,6 +28,7 @@ level_metrics = queries.level_metrics
 as_today = queries.as_today
 unit_options = queries.unit_options
 units_frame = queries.units_frame
+PATH = "/xep-hang"
 NEXT_LEVEL = {("legacy", "province"): "district", ("legacy", "district"): "commune", ("2025", "province"): "commune"}
 
 
@@ -38,7 +41,16 @@ def layout(**params: str) -> html.Div:
     scheme, unit_scheme = state.data_scheme, state.unit_scheme
     unit = find_unit(engine, unit_scheme, state.unit) if state.unit else None
     m = metrics.get(state.metric)
-    target = m.target_on(per.end)
+    target = metrics.target_for(m.id, per.end, state.unit or None)
+    bar = filter_bar(state, unit_options(engine, unit_scheme, current=state.unit),
+                     period_options(rng[0], rng[1], state.scheme),
+                     shown_level="province" if unit is None else "commune" if unit["level"] == "district" else None)
+    if state.unit and unit is None:
+        other = "legacy" if unit_scheme == "2025" else "2025"
+        return html.Div([bar, notices.unknown_unit(state, PATH, other if find_unit(engine, other, state.unit)
+                                                   is not None else "")])
+    outside = notices.period_outside(state, per, PATH, scheme_range(rng, state.scheme),
+                                     "today" if state.scheme != "today" else "")
 
     if unit is None:  # the country: provinces
         level = "province"
@@ -52,7 +64,8 @@ def layout(**params: str) -> html.Div:
         get = lambda p: level_metrics(engine, p, level, within=uid, metric_ids=[m.id])  # noqa: E731
     cur = get(per)
     old = get(prev) if prev else cur.iloc[0:0]
-    table = league_frame(cur, old, m.id, target.value if target else None)
+    table = league_frame(cur, old, m.id, target)
+    drillable = level not in ("commune", "department")
     units = units_frame(engine)
     geojson = dash.get_relative_path(f"/geo/provinces-{unit_scheme}.geojson")  # served by app.py
     map_df = table if level == "province" else league_frame(
@@ -60,8 +73,7 @@ def layout(**params: str) -> html.Div:
          level_metrics(engine, per, "province", scheme=scheme, metric_ids=[m.id])), old.iloc[0:0], m.id, None)
     is_demo = not cur.empty and (cur["dataset"] != "real").any()
     return html.Div([
-        filter_bar(state, unit_options(engine, unit_scheme, current=state.unit),
-                   period_options(rng[0], rng[1], state.scheme)),
+        bar, outside,
         _breadcrumb(state, unit, units),
         html.H1([f"{m.label_vi} — {per.label}", demo_badge() if is_demo else None], className="h4"),
         dbc.Row([
@@ -74,9 +86,11 @@ def layout(**params: str) -> html.Div:
                 id="rank-map", figure=province_map(geojson, map_df, m.id, geo.ATTRIBUTION,
                                                    unit["code"] if unit is not None else None),
                 config={"displaylogo": False, "scrollZoom": False}))), lg=5, className="mb-3"),
-            dbc.Col(dbc.Card([dbc.CardHeader(f"Bảng xếp hạng ({len(table)} đơn vị) — bấm vào một dòng để xem cấp dưới"),
-                              dbc.CardBody(league_table(table) if not table.empty else
-                                           html.P("Chưa có số liệu cho kỳ này", className="text-muted"))]),
+            dbc.Col(dbc.Card([dbc.CardHeader(f"Bảng xếp hạng ({len(table)} đơn vị)"
+                                             + (" — bấm vào một dòng để xem cấp dưới" if drillable else "")),
+                              dbc.CardBody([_own_rank(engine, state, per, unit, m), target_line(m, target),
+                                            league_table(table, drillable=drillable) if not table.empty else
+                                            html.P("Chưa có số liệu cho kỳ này", className="text-muted")])]),
                     lg=7, className="mb-3"),
         ]),
         dcc.Store(id="rank-level", data=level),
@@ -92,10 +106,24 @@ def _breadcrumb(state: ViewState, unit, units) -> dbc.Breadcrumb:  # noqa: ANN00
         parent = current["parent_id"]
         current = None if pd.isna(parent) else units.loc[int(parent)]
     for u in reversed(chain):
-        items.append({"label": u["name"], "href": "/xep-hang" + state.query(unit=u["code"]),
+        # each step back shows that unit as it was drilled into: its own level below
+        below = NEXT_LEVEL.get((state.unit_scheme, u["level"]), state.level)
+        items.append({"label": u["name"], "href": PATH + state.query(unit=u["code"], level=below),
                       "external_link": False})
     items[-1]["active"] = True
     return dbc.Breadcrumb(items=items, id="rank-breadcrumb")
+
+
+def _own_rank(engine, state: ViewState, per, unit, m: metrics.Metric) -> html.P | None:  # noqa: ANN001
+    """The chosen unit's own value and rank among its peers ("Tỉnh Điện Biên: 40,95 %, hạng 3/3")."""
+    if unit is None:
+        return None
+    ranks = queries.sibling_ranks(engine, per, state.scheme, int(unit["id"]), [m.id])
+    if m.id not in ranks:
+        return None
+    rank, n = ranks[m.id]
+    return html.P([html.Strong(unit["name"]), f": hạng {rank}/{n} trong các đơn vị cùng cấp"],
+                  className="mb-2", id="rank-own")
 
 
 def _down(search: str, code: str, level: str) -> str:
