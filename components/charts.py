@@ -86,7 +86,8 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
     return fig
 
 
-def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None, target: float | None = None) -> go.Figure:
+def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None,
+               target: float | dict[int, float | None] | None = None) -> go.Figure:
     """Horizontal bars of units on one indicator, the worst on top (by the indicator's direction:
     who drags the figure down comes first); ``top``: only that many of the worst. Traffic-light
     colours against the target in force, one neutral colour without one."""
@@ -100,7 +101,8 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None, target:
     part = part.iloc[::-1]  # plotly draws the first category at the bottom
     fig = go.Figure(go.Bar(
         x=part["value"], y=part["name"], orientation="h",
-        marker_color=[light_style(m.light(v, target)).color for v in part["value"]],
+        marker_color=[light_style(m.light(v, row_target(target, k))).color
+                      for v, k in zip(part["value"], _col(part, "key"), strict=True)],
         text=[format_percent(v) for v in part["value"]], textposition="auto", textangle=0,
         customdata=[f"{format_int(n)}/{format_int(d)}<br>{provenance_text(ds, src)}" for n, d, ds, src in
                     zip(part["numerator"], part["denominator"], _col(part, "dataset"), _col(part, "source"),
@@ -110,6 +112,13 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None, target:
     fig.update_xaxes(tickformat=".0%")
     return base_layout(fig, max(260, 28 * len(part) + 80))
 
+
+
+def row_target(target: float | dict[int, float | None] | None, key: object) -> float | None:
+    """The target of one row: one value for every row, or each row's own (by unit key)."""
+    if isinstance(target, dict):
+        return target.get(int(key)) if key is not None and key == key else None
+    return target
 
 
 def provenance_text(dataset: object, source: object) -> str:
@@ -127,7 +136,7 @@ def _col(df: pd.DataFrame, name: str) -> list:
     return df[name].tolist() if name in df else [None] * len(df)
 
 
-def best_worst(df: pd.DataFrame, metric_id: str, target: float | None = None) -> go.Figure:
+def best_worst(df: pd.DataFrame, metric_id: str, target: float | dict[int, float | None] | None = None) -> go.Figure:
     """The best and the worst five units on one indicator (all of them when ten or fewer)."""
     part = df[df["metric"] == metric_id]
     if len(part) <= 10:

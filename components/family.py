@@ -47,14 +47,14 @@ def family_layout(params: dict[str, str], title: str, kpis: list[str], main_metr
         html.H1([f"{title} — {view.unit_name} — {per.label}", demo_badge() if view.is_demo else None],
                 className="h4"),
         html.P(view_caption(per, view.prev, state.scheme), className="text-muted small"),
-        kpi_row(view.cur, view.old, kpis, per, state.compare, xl=3, ranks=view.ranks),
+        kpi_row(view.cur, view.old, kpis, per, state.compare, xl=3, ranks=view.ranks, targets=view.targets),
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("Xu hướng theo quý"), dbc.CardBody(dcc.Graph(
                 id=f"{prefix}-trend", figure=charts.trend_figure(view.trend, kpis), config=GRAPH_CONFIG))]),
                 lg=6, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(units_title(view.kids, main, UNITS_SHOWN)), dbc.CardBody(dcc.Graph(
-                id=f"{prefix}-units", figure=charts.bar_figure(view.kids, main.id, top=UNITS_SHOWN, target=(
-                    target.value if (target := metrics.target_for(main.id, per.end)) else None)),
+                id=f"{prefix}-units", figure=charts.bar_figure(view.kids, main.id, top=UNITS_SHOWN,
+                                                       target=view.kid_targets.get(main.id)),
                 config=GRAPH_CONFIG))]), lg=6, className="mb-3"),
         ]),
     ]

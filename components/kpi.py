@@ -95,12 +95,13 @@ def target_of(metric_id: str, per, unit_code: str | None = None) -> metrics.Targ
 
 
 def kpi_row(cur, old, kpis: list[str], per, compare: str, xl: int = 4,  # noqa: ANN001
-            ranks: dict[str, tuple[int, int]] | None = None) -> dbc.Row:
+            ranks: dict[str, tuple[int, int]] | None = None,
+            targets: dict[str, metrics.Target | None] | None = None) -> dbc.Row:
     """KPI cards of one unit and period against the comparison period (frames by metric), with
     the unit's rank among its peers where known."""
     cur = cur.set_index("metric") if "metric" in cur else cur
     old = old.set_index("metric") if old is not None and "metric" in old else old
-    cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), target_of(m, per), COMPARE[compare],
+    cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), (targets or {}).get(m) if targets is not None else target_of(m, per), COMPARE[compare],
                               (ranks or {}).get(m)),
                      xs=6, xl=xl, className="mb-2 mb-md-3") for m in kpis]
     return dbc.Row(cards, className="g-3")

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dash_table
 
-from components.charts import base_layout, empty_figure
+from components.charts import base_layout, empty_figure, row_target
 from components.lights import LIGHTS, light_style
 from data import metrics
 from data.text import format_int, format_percent
@@ -15,9 +15,10 @@ FONT = "'Be Vietnam Pro', system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sa
 
 
 def league_frame(cur: pd.DataFrame, prev: pd.DataFrame, metric_id: str,
-                 target: metrics.Target | float | None) -> pd.DataFrame:
+                 target: metrics.Target | float | dict[int, float | None] | None) -> pd.DataFrame:
     """Rank, unit, value, target, light, change and counts for one indicator; the light only
-    against the target in force (``target``), the neutral "Chưa có mục tiêu" without one."""
+    against the target in force (``target``: one for all rows or each row's own by key), the
+    neutral "Chưa có mục tiêu" without one."""
     target = target.value if isinstance(target, metrics.Target) else target
     m = metrics.get(metric_id)
     part = cur[cur["metric"] == metric_id].copy()
@@ -33,12 +34,13 @@ def league_frame(cur: pd.DataFrame, prev: pd.DataFrame, metric_id: str,
     part["trend"] = [("–" if pd.isna(d) else ("▲" if d > 0 else "▼" if d < 0 else "■")
                       + f" {abs(d):.1f}".replace(".", ",") + (" ✓" if b else " ✗")) for d, b in zip(diff, better,
                                                                                                    strict=True)]
-    part["light"] = [light_style(m.light(v, target)).label for v in part["value"]]
+    part["_target"] = [row_target(target, k) for k in part["key"]]
+    part["light"] = [light_style(m.light(v, t)).label for v, t in zip(part["value"], part["_target"], strict=True)]
     part["pct"] = part["value"] * 100
     part["counts"] = [f"{format_int(n)}/{format_int(d)}" for n, d in zip(part["numerator"], part["denominator"],
                                                                        strict=True)]
     sign = "≥ " if m.higher_is_better else "≤ "
-    part["target"] = sign + format_percent(target, 0) if target is not None else "–"
+    part["target"] = [sign + format_percent(t, 0) if t is not None else "–" for t in part["_target"]]
     return part
 
 

@@ -6,7 +6,7 @@ and nothing is kept between requests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -35,6 +35,8 @@ class View:
     ranks: dict[str, tuple[int, int]]  # the unit's rank among its peers per KPI ("32/34")
     unknown_unit: str = ""  # a unit code in the URL that names no unit of the scheme
     unit_elsewhere: str = ""  # then the scheme in which that code names a unit, if any
+    targets: dict = field(default_factory=dict)  # {metric: Target | None} in force for the unit
+    kid_targets: dict = field(default_factory=dict)  # {metric: {unit key: target value}} below it
 
     @property
     def unit_id(self) -> int | None:
@@ -100,4 +102,7 @@ def load_view(params: dict[str, str], path: str = "/") -> View | None:
     trend_from = max(first, P.quarter(q // 4, q % 4 + 1).start)
     trend = queries.view_trend(engine, state.scheme, unit_id, trended, trend_from, end)
     ranks = queries.sibling_ranks(engine, per, state.scheme, unit_id, list(family_of(path).kpis))
-    return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last, ranks, unknown, elsewhere)
+    targets = queries.targets_for(engine, own, per.end, unit_id)
+    kid_targets = {m: queries.row_targets(engine, m, per.end, kids, unit_id) for m in below}
+    return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last, ranks, unknown, elsewhere,
+                targets, kid_targets)

@@ -24,6 +24,7 @@ from data.read.quality import (
 from data.read.ranks import sibling_ranks
 from data.read.registry import registry
 from data.read.stored import stored_metrics
+from data.read.targets import row_targets, stored_targets, targets_for
 from data.read.views import (
     HEAT_COLS,
     agency_comparison,
@@ -63,7 +64,7 @@ __all__ = [
     "HEAT_COLS", "METRIC_COLS", "agency_comparison", "as_today", "batches", "child_level", "children_metrics",
     "data_range", "data_version", "find_unit", "findings_table", "has_demo_data", "headline_metrics", "heat_frame",
     "heat_periods", "level_metrics", "level_metrics_multi", "metrics_table", "old_provinces", "real_coverage",
-    "reporting_completeness", "sibling_ranks", "stated_vs_computed", "stored_metrics", "stored_periods",
+    "reporting_completeness", "row_targets", "sibling_ranks", "stored_targets", "targets_for", "stated_vs_computed", "stored_metrics", "stored_periods",
     "unit_metrics",
     "unit_options", "units_frame", "view_metrics", "view_trend",
 ]

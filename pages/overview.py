@@ -47,7 +47,7 @@ def layout(**params: str) -> html.Div:
         bar, *notices,
         html.H1([f"{view.unit_name} — {per.label}", demo_badge() if is_demo else None], className="h3 mb-1"),
         html.P(view_caption(per, view.prev, state.scheme), className="text-muted small"),
-        kpi_row(view.cur, view.old, KPIS, per, state.compare, xl=4, ranks=view.ranks),
+        kpi_row(view.cur, view.old, KPIS, per, state.compare, xl=4, ranks=view.ranks, targets=view.targets),
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("Xu hướng theo quý"),
                               dbc.CardBody(dcc.Graph(id="overview-trend", figure=charts.trend_figure(view.trend, TREND),
@@ -55,7 +55,7 @@ def layout(**params: str) -> html.Div:
                     lg=7, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(f"Năm đơn vị tốt nhất và yếu nhất: {m.label_vi}"),
                               dbc.CardBody(dcc.Graph(id="overview-best-worst", figure=charts.best_worst(
-                                  view.kids, m.id, target.value if (target := metrics.target_for(m.id, per.end)) else None),
+                                  view.kids, m.id, view.kid_targets.get(m.id)),
                                                      config=GRAPH_CONFIG))]),
                     lg=5, className="mb-3"),
         ], className="mt-1"),

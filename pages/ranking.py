@@ -41,7 +41,7 @@ def layout(**params: str) -> html.Div:
     scheme, unit_scheme = state.data_scheme, state.unit_scheme
     unit = find_unit(engine, unit_scheme, state.unit) if state.unit else None
     m = metrics.get(state.metric)
-    target = metrics.target_for(m.id, per.end, state.unit or None)
+    target = queries.targets_for(engine, [m.id], per.end, int(unit["id"]) if unit is not None else None)[m.id]
     bar = filter_bar(state, unit_options(engine, unit_scheme, current=state.unit),
                      period_options(rng[0], rng[1], state.scheme),
                      shown_level="province" if unit is None else "commune" if unit["level"] == "district" else None)
@@ -64,7 +64,8 @@ def layout(**params: str) -> html.Div:
         get = lambda p: level_metrics(engine, p, level, within=uid, metric_ids=[m.id])  # noqa: E731
     cur = get(per)
     old = get(prev) if prev else cur.iloc[0:0]
-    table = league_frame(cur, old, m.id, target)
+    table = league_frame(cur, old, m.id, queries.row_targets(engine, m.id, per.end, cur,
+                                                             int(unit["id"]) if unit is not None else None))
     drillable = level not in ("commune", "department")
     units = units_frame(engine)
     geojson = dash.get_relative_path(f"/geo/provinces-{unit_scheme}.geojson")  # served by app.py
