@@ -14,10 +14,11 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components import notices
 from components.filterbar import filter_bar
 from components.kpi import target_line
-from components.league import league_frame, league_table, province_map
+from components.league import league_frame, league_table
+from components.maps import map_card
 from components.state import ViewState, period_options, resolve_view, scheme_range
 from components.tables import demo_badge
-from data import geo, metrics, queries
+from data import metrics, queries
 from data.db import default_url, get_engine
 from data.queries import data_range, find_unit
 
@@ -83,10 +84,7 @@ def layout(**params: str) -> html.Div:
                     md=6, className="mb-2"),
         ]),
         dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody(dcc.Graph(
-                id="rank-map", figure=province_map(geojson, map_df, m.id, geo.ATTRIBUTION,
-                                                   unit["code"] if unit is not None else None),
-                config={"displaylogo": False, "scrollZoom": False}))), lg=5, className="mb-3"),
+            dbc.Col(map_card(geojson, map_df, m.id, per.end, unit_scheme, unit, units), lg=5, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(f"Bảng xếp hạng ({len(table)} đơn vị)"
                                              + (" — bấm vào một dòng để xem cấp dưới" if drillable else "")),
                               dbc.CardBody([_own_rank(engine, state, per, unit, m), target_line(m, target),
