@@ -87,10 +87,11 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
 
 
 def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None,
-               target: float | dict[int, float | None] | None = None) -> go.Figure:
+               target: float | dict[int, float | None] | None = None, real: pd.DataFrame | None = None) -> go.Figure:
     """Horizontal bars of units on one indicator, the worst on top (by the indicator's direction:
     who drags the figure down comes first); ``top``: only that many of the worst. Traffic-light
-    colours against the target in force, one neutral colour without one."""
+    colours against the target in force, one neutral colour without one. ``real``: real figures
+    of these units (periods overlapping the view) drawn as marked points beside the bars."""
     part = df[df["metric"] == metric_id].copy()
     if part.empty:
         return empty_figure()
@@ -100,17 +101,41 @@ def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None,
         part = part.head(top)
     part = part.iloc[::-1]  # plotly draws the first category at the bottom
     fig = go.Figure(go.Bar(
-        x=part["value"], y=part["name"], orientation="h",
+        x=part["value"], y=part["name"], orientation="h", name=f"{m.label_vi} trong kỳ",
         marker_color=[light_style(m.light(v, row_target(target, k))).color
                       for v, k in zip(part["value"], _col(part, "key"), strict=True)],
-        text=[format_percent(v) for v in part["value"]], textposition="auto", textangle=0,
+        text=[format_percent(v) for v in part["value"]], textangle=0, cliponaxis=False,
+        # short bars (a 0 % bar has no length at all) carry their label outside, so every unit has one
+        textposition=["outside" if v < 0.15 * (part["value"].max() or 1) else "inside" for v in part["value"]],
         customdata=[f"{format_int(n)}/{format_int(d)}<br>{provenance_text(ds, src)}" for n, d, ds, src in
                     zip(part["numerator"], part["denominator"], _col(part, "dataset"), _col(part, "source"),
                         strict=True)],
         hovertemplate="%{y}<br>%{text} (%{customdata})<extra></extra>",
     ))
+    fig.update_xaxes(rangemode="tozero", range=None if part["value"].max() > 0 else [0, 0.1])
+    if real is not None and len(real):
+        _real_markers(fig, real[real["metric"] == metric_id], set(part["key"]) if "key" in part else set())
     fig.update_xaxes(tickformat=".0%")
     return base_layout(fig, max(260, 28 * len(part) + 80))
+
+
+def _real_markers(fig: go.Figure, real: pd.DataFrame, keys: set) -> None:
+    """A dark diamond at each real figure of a unit on the chart, named by its document."""
+    real = real[real["key"].isin(keys)]
+    if real.empty:
+        return
+    fig.add_trace(go.Scatter(
+        x=real["value"], y=real["name"], mode="markers+text", name="Số liệu thật (tài liệu nguồn)",
+        marker={"symbol": "diamond", "size": 14, "color": "#212529", "line": {"color": "white", "width": 1}},
+        text=[format_percent(v) for v in real["value"]], textposition="middle right",
+        customdata=[f"{format_int(n)}/{format_int(d)}, {s:%d/%m/%Y} – {e:%d/%m/%Y}<br>Nguồn: {src}" for n, d, s, e, src
+                    in zip(real["numerator"], real["denominator"], real["period_start"], real["period_end"],
+                           real["source"], strict=True)],
+        hovertemplate="%{y}<br>Số liệu thật: %{x:.2%} (%{customdata})<extra></extra>",
+    ))
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.12})
+    top = max(float(real["value"].max()), max((float(v) for v in fig.data[0].x), default=0.0))
+    fig.update_xaxes(range=[0, min(1.0, top) * 1.2])  # room for the label right of the point
 
 
 

@@ -16,6 +16,7 @@ from components.filterbar import filter_bar
 from components.heatmap import heatmap_figure
 from components.kpi import kpi_row
 from components.notices import view_notices
+from components.realfigures import real_beside_card
 from components.state import period_options
 from components.tables import demo_badge
 from components.view import load_view
@@ -47,14 +48,15 @@ def family_layout(params: dict[str, str], title: str, kpis: list[str], main_metr
         html.H1([f"{title} — {view.unit_name} — {per.label}", demo_badge() if view.is_demo else None],
                 className="h4"),
         html.P(view_caption(per, view.prev, state.scheme), className="text-muted small"),
-        kpi_row(view.cur, view.old, kpis, per, state.compare, xl=3, ranks=view.ranks, targets=view.targets),
+        kpi_row(view.cur, view.old, kpis, per, state.compare, xl=3, ranks=view.ranks, targets=view.targets,
+                real=view.own_real()),
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("Xu hướng theo quý"), dbc.CardBody(dcc.Graph(
                 id=f"{prefix}-trend", figure=charts.trend_figure(view.trend, kpis), config=GRAPH_CONFIG))]),
                 lg=6, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(units_title(view.kids, main, UNITS_SHOWN)), dbc.CardBody(dcc.Graph(
                 id=f"{prefix}-units", figure=charts.bar_figure(view.kids, main.id, top=UNITS_SHOWN,
-                                                       target=view.kid_targets.get(main.id)),
+                                                       target=view.kid_targets.get(main.id), real=view.real),
                 config=GRAPH_CONFIG))]), lg=6, className="mb-3"),
         ]),
     ]
@@ -66,6 +68,7 @@ def family_layout(params: dict[str, str], title: str, kpis: list[str], main_metr
                 view.heat(heat_metric), heat_metric, empty_text=HEAT_TODAY_TEXT
                 if state.scheme == "today" and view.unit is not None else None),
                                    config=GRAPH_CONFIG))], className="mb-3"))
+    blocks.append(real_beside_card(pd.concat([view.cur, view.kids], ignore_index=True), view.real))
     if extra is not None:
         blocks.append(extra(view.kids))
     return html.Div(blocks)

@@ -9,6 +9,10 @@ from components.charts import base_layout, empty_figure, provenance_text
 from data import metrics
 from data.text import format_int, format_percent
 
+# one hue, darker = higher: the heatmap compares units and periods, it gives no verdict (the
+# verdict colours belong to a target, components.lights)
+NEUTRAL_SCALE = "Blues"
+
 
 def heatmap_figure(df: pd.DataFrame, metric_id: str, top: int = 30, label: str | None = None,
                    zrange: tuple[float, float] | None = None, empty_text: str | None = None) -> go.Figure:
@@ -33,7 +37,7 @@ def heatmap_figure(df: pd.DataFrame, metric_id: str, top: int = 30, label: str |
     text = grid.map(lambda v: "" if pd.isna(v) else format_percent(v, 1))
     fig = go.Figure(go.Heatmap(
         z=grid.values, x=order, y=names, text=text.values, texttemplate="%{text}", customdata=hover.values,
-        colorscale="RdYlGn" if higher_is_better else "RdYlGn_r", xgap=2, ygap=2,
+        colorscale=NEUTRAL_SCALE, xgap=2, ygap=2,
         hovertemplate="%{y}<br>%{x}: %{text}<br>%{customdata}<extra></extra>",
         colorbar={"title": {"text": "%"}, "tickformat": ".0%"}, hoverongaps=False,
         zmin=zrange[0] if zrange else None, zmax=zrange[1] if zrange else None,

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from components.lights import NO_TARGET, light_style
+from components.realfigures import real_text
 from components.state import COMPARE
 from components.tables import demo_badge
 from data import metrics
@@ -13,7 +14,7 @@ from data.text import format_int, format_percent
 
 
 def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target: metrics.Target | None,
-             compare_label: str, rank: tuple[int, int] | None = None) -> dbc.Card:
+             compare_label: str, rank: tuple[int, int] | None = None, real: list[str] | None = None) -> dbc.Card:
     """``current``/``previous``: {'value', 'numerator', 'denominator', 'dataset', 'source'} or None."""
     m = metrics.get(metric_id)
     if current is None:
@@ -48,6 +49,9 @@ def kpi_card(metric_id: str, current: dict | None, previous: dict | None, target
     elif current.get("source"):
         body.append(html.Div(f"Nguồn: {current['source']}", className="small text-muted mt-1",
                              title=current["source"]))
+    for text in real or []:  # a document's figure for a period overlapping this one
+        body.append(html.Div([html.Span("Số liệu thật: ", className="fw-semibold"), text],
+                             className="small mt-1 kpi-real"))
     return dbc.Card(dbc.CardBody(body), className=f"h-100 kpi-card border-{style.bootstrap}")
 
 
@@ -60,6 +64,12 @@ def _target_text(m: metrics.Metric, target: metrics.Target | None, light: str | 
     return html.Span(f"Mục tiêu {sign} {format_percent(target.value, 0)}", className="small me-2 kpi-target",
                      title=f"Mục tiêu áp dụng từ {target.valid_from:%d/%m/%Y} đến {target.valid_to:%d/%m/%Y}; "
                            f"nguồn: {target.source}")
+
+
+def _real_texts(real, metric_id: str) -> list[str]:  # noqa: ANN001
+    if real is None or real.empty:
+        return []
+    return [f"{real_text(r)} — {r.source}" for r in real[real["metric"] == metric_id].itertuples(index=False)]
 
 
 def target_line(m: metrics.Metric, target: metrics.Target | None) -> html.P:
@@ -96,12 +106,12 @@ def target_of(metric_id: str, per, unit_code: str | None = None) -> metrics.Targ
 
 def kpi_row(cur, old, kpis: list[str], per, compare: str, xl: int = 4,  # noqa: ANN001
             ranks: dict[str, tuple[int, int]] | None = None,
-            targets: dict[str, metrics.Target | None] | None = None) -> dbc.Row:
+            targets: dict[str, metrics.Target | None] | None = None, real=None) -> dbc.Row:  # noqa: ANN001
     """KPI cards of one unit and period against the comparison period (frames by metric), with
     the unit's rank among its peers where known."""
     cur = cur.set_index("metric") if "metric" in cur else cur
     old = old.set_index("metric") if old is not None and "metric" in old else old
     cards = [dbc.Col(kpi_card(m, kpi_inputs(cur, m), kpi_inputs(old, m), (targets or {}).get(m) if targets is not None else target_of(m, per), COMPARE[compare],
-                              (ranks or {}).get(m)),
+                              (ranks or {}).get(m), _real_texts(real, m)),
                      xs=6, xl=xl, className="mb-2 mb-md-3") for m in kpis]
     return dbc.Row(cards, className="g-3")

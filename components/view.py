@@ -37,6 +37,7 @@ class View:
     unit_elsewhere: str = ""  # then the scheme in which that code names a unit, if any
     targets: dict = field(default_factory=dict)  # {metric: Target | None} in force for the unit
     kid_targets: dict = field(default_factory=dict)  # {metric: {unit key: target value}} below it
+    real: pd.DataFrame = field(default_factory=pd.DataFrame)  # real figures beside demo ones (real_beside)
 
     @property
     def unit_id(self) -> int | None:
@@ -61,6 +62,12 @@ class View:
     def heat(self, metric_id: str) -> pd.DataFrame:
         return queries.heat_frame(get_engine(default_url()), self.per, self.state.scheme, self.unit_id, self.level,
                           metric_id, self.first)
+
+    def own_real(self) -> pd.DataFrame:
+        """The real figures beside the unit's own (demo) indicators."""
+        if self.real.empty or self.unit is None:
+            return self.real.iloc[0:0]
+        return self.real[(self.real["key"] == self.unit_id) & (self.real["level"] == self.unit["level"])]
 
     def sources(self) -> str:
         """Real sources behind the unit's indicators ('' when everything is demo)."""
@@ -104,5 +111,54 @@ def load_view(params: dict[str, str], path: str = "/") -> View | None:
     ranks = queries.sibling_ranks(engine, per, state.scheme, unit_id, list(family_of(path).kpis))
     targets = queries.targets_for(engine, own, per.end, unit_id)
     kid_targets = {m: queries.row_targets(engine, m, per.end, kids, unit_id) for m in below}
+    # real figures of the units shown (old units' figures are not shown on today's units)
+    shown = pd.concat([cur, kids], ignore_index=True)
+    real = real_in(engine, per, shown, sorted({*own, *below})) if len(shown) and not (
+        state.scheme == "today" and per.start < date(2025, 7, 1)) else pd.DataFrame()
+    if len(real):
+        seed = queries.seed_files(engine)
+        cur, kids = name_documents(cur, real, seed), name_documents(kids, real, seed)
+        real = real_beside(real, shown)
     return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last, ranks, unknown, elsewhere,
-                targets, kid_targets)
+                targets, kid_targets, real)
+
+
+def real_beside(real: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
+    """The real figures (as their documents state them, periods overlapping the view) of units and
+    indicators the view shows demo (or partly demo) figures for: TP Điện Biên Phủ's 2.037/2.486
+    overdue (01/01–24/02/2020) beside its demo value for 2020."""
+    not_real = shown[shown["dataset"] != "real"] if len(shown) else shown
+    if real.empty or not_real.empty:
+        return real.iloc[0:0]
+    wanted = set(zip(not_real["level"], not_real["key"].astype(int), not_real["metric"], strict=True))
+    keep = [(lv, int(k), m) in wanted for lv, k, m in zip(real["level"], real["key"], real["metric"], strict=True)]
+    return real[keep].reset_index(drop=True)
+
+
+def real_in(engine, per: P.Period, shown: pd.DataFrame, metric_ids: list[str]) -> pd.DataFrame:  # noqa: ANN001
+    """Real figures as stated of the units in ``shown`` for periods overlapping ``per``."""
+    units = sorted({int(k) for k, lv in zip(shown["key"], shown["level"], strict=True) if lv != "department"})
+    agencies = sorted({int(k) for k, lv in zip(shown["key"], shown["level"], strict=True) if lv == "department"})
+    return queries.stored_metrics(engine, "real", metric_ids=metric_ids, overlap=(per.start, per.end),
+                                  subjects=(units, agencies))
+
+
+def name_documents(df: pd.DataFrame, real: pd.DataFrame, seed_files: set[str]) -> pd.DataFrame:
+    """Sources named by document: a stored figure whose source is the seed file (one file for
+    every transcribed document) gets the titles and dates of the documents behind that unit's
+    indicator (``real``: the real figures as stated of the same units and overlapping periods)."""
+    if df.empty or real.empty or not seed_files or "source" not in df:
+        return df
+    docs = real.groupby(["level", "key", "metric"])["source"].agg(lambda s: "; ".join(sorted(set(s))))
+    by_unit = real.groupby(["level", "key"])["source"].agg(lambda s: "; ".join(sorted(set(s))))
+
+    def rename(row: pd.Series) -> str:
+        parts = [x for x in str(row["source"] or "").split("; ") if x]
+        if not any(x in seed_files for x in parts):
+            return row["source"]
+        named = docs.get((row["level"], int(row["key"]), row["metric"])) or by_unit.get((row["level"], int(row["key"])))
+        if not named:
+            return row["source"]
+        return "; ".join([x for x in parts if x not in seed_files] + [named])
+
+    return df.assign(source=df.apply(rename, axis=1))

@@ -18,6 +18,7 @@ from data.read.quality import (
     findings_table,
     real_coverage,
     reporting_completeness,
+    seed_files,
     stated_vs_computed,
     stored_periods,
 )
@@ -64,7 +65,7 @@ __all__ = [
     "HEAT_COLS", "METRIC_COLS", "agency_comparison", "as_today", "batches", "child_level", "children_metrics",
     "data_range", "data_version", "find_unit", "findings_table", "has_demo_data", "headline_metrics", "heat_frame",
     "heat_periods", "level_metrics", "level_metrics_multi", "metrics_table", "old_provinces", "real_coverage",
-    "reporting_completeness", "row_targets", "sibling_ranks", "stored_targets", "targets_for", "stated_vs_computed", "stored_metrics", "stored_periods",
+    "reporting_completeness", "row_targets", "seed_files", "sibling_ranks", "stored_targets", "targets_for", "stated_vs_computed", "stored_metrics", "stored_periods",
     "unit_metrics",
     "unit_options", "units_frame", "view_metrics", "view_trend",
 ]

@@ -47,7 +47,8 @@ def layout(**params: str) -> html.Div:
         bar, *notices,
         html.H1([f"{view.unit_name} — {per.label}", demo_badge() if is_demo else None], className="h3 mb-1"),
         html.P(view_caption(per, view.prev, state.scheme), className="text-muted small"),
-        kpi_row(view.cur, view.old, KPIS, per, state.compare, xl=4, ranks=view.ranks, targets=view.targets),
+        kpi_row(view.cur, view.old, KPIS, per, state.compare, xl=4, ranks=view.ranks, targets=view.targets,
+                real=view.own_real()),
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("Xu hướng theo quý"),
                               dbc.CardBody(dcc.Graph(id="overview-trend", figure=charts.trend_figure(view.trend, TREND),

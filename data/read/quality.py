@@ -34,6 +34,12 @@ def batches(engine: Engine) -> pd.DataFrame:
                             columns=[c.name for c in load_batch.columns])
 
 
+def seed_files(engine: Engine) -> set[str]:
+    """File names of the seed batches (one file holding every transcribed document)."""
+    with engine.connect() as conn:
+        return {str(f) for (f,) in conn.execute(select(load_batch.c.file_name).where(load_batch.c.kind == "seed"))}
+
+
 def findings_table(engine: Engine, batch: int | None = None) -> pd.DataFrame:
     """Validation findings of the active batches (or of one batch, whatever its status)."""
     q = (select(finding.c.batch_id.label("batch"), finding.c.file, finding.c.sheet, finding.c.row,

@@ -9,6 +9,7 @@ that loads every month), never the demo data unless asked.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Engine, select
 
 from data import metrics
 from data import periods as P
+from data.read.documents import document_name
 from data.read.figures import METRIC_COLS
 from data.read.registry import registry
 from data.schema import (
@@ -31,15 +33,22 @@ from data.schema import (
 )
 
 
-def _rows(conn: Connection, table, cols: list, dataset: str | None, batch_ids: list[int] | None) -> pd.DataFrame:  # noqa: ANN001
+def _rows(conn: Connection, table, cols: list, dataset: str | None, batch_ids: list[int] | None,  # noqa: ANN001
+          overlap: tuple[date, date] | None = None, subjects: tuple[list[int], list[int]] | None = None) -> pd.DataFrame:
     q = (select(table.c.unit_id, table.c.agency_id, table.c.scope, table.c.batch_id, load_batch.c.dataset,
-                load_batch.c.file_name, period.c.start_date, period.c.end_date, period.c.label, *cols)
+                load_batch.c.file_name, table.c.source_ref, period.c.start_date, period.c.end_date, period.c.label,
+                *cols)
          .join(period, period.c.id == table.c.period_id).join(load_batch, load_batch.c.id == table.c.batch_id)
          .where(load_batch.c.status == "active"))
     if dataset is not None:
         q = q.where(load_batch.c.dataset == dataset)
     if batch_ids is not None:
         q = q.where(table.c.batch_id.in_(batch_ids))
+    if overlap is not None:  # periods that share a day with [start, end]
+        q = q.where(period.c.start_date <= overlap[1], period.c.end_date >= overlap[0])
+    if subjects is not None:  # (unit ids, agency ids) whose own rows are asked for
+        units, agencies = subjects
+        q = q.where((table.c.unit_id.in_(units) & table.c.agency_id.is_(None)) | table.c.agency_id.in_(agencies))
     res = conn.execute(q)
     return pd.DataFrame(res.all(), columns=list(res.keys()))
 
@@ -50,21 +59,25 @@ def _pairs(df: pd.DataFrame, counts: list[str], source: str) -> pd.DataFrame:
     return pd.concat([df.drop(columns=counts).reset_index(drop=True), p.reset_index(drop=True)], axis=1)
 
 
-def _frames(conn: Connection, dataset: str | None, batch_ids: list[int] | None) -> pd.DataFrame:
+def _frames(conn: Connection, dataset: str | None, batch_ids: list[int] | None,
+            overlap: tuple[date, date] | None = None, subjects: tuple[list[int], list[int]] | None = None) -> pd.DataFrame:
     parts = []
-    d = _rows(conn, dossier_stat, [dossier_stat.c[c] for c in DOSSIER_COUNTS], dataset, batch_ids)
+    d = _rows(conn, dossier_stat, [dossier_stat.c[c] for c in DOSSIER_COUNTS], dataset, batch_ids, overlap, subjects)
     if len(d):
         parts.append(_pairs(d, list(DOSSIER_COUNTS), "dossier"))
-    o = _rows(conn, procedure_offer, [procedure_offer.c[c] for c in OFFER_COUNTS], dataset, batch_ids)
+    o = _rows(conn, procedure_offer, [procedure_offer.c[c] for c in OFFER_COUNTS], dataset, batch_ids, overlap,
+              subjects)
     if len(o):
         parts.append(_pairs(o, list(OFFER_COUNTS), "offer"))
     c = _rows(conn, count_stat, [count_stat.c.measure, count_stat.c.counted_level, count_stat.c.value], dataset,
-              batch_ids)
+              batch_ids, overlap, subjects)
     if len(c):
         c = c[c["counted_level"] == c["measure"].map(COUNTED_LEVEL)]
-        keys = [k for k in c.columns if k not in ("measure", "counted_level", "value")]
+        keys = [k for k in c.columns if k not in ("measure", "counted_level", "value", "source_ref")]
         piv = c.pivot_table(index=keys, columns="measure", values="value", aggfunc="sum", dropna=False)
         piv = piv.dropna(how="all").reset_index()
+        # the measures of one figure may be quoted from different sentences of the same document
+        piv = piv.merge(c.groupby(keys, dropna=False)["source_ref"].first().reset_index(), on=keys, how="left")
         for m in COUNT_MEASURES:
             if m not in piv:
                 piv[m] = np.nan
@@ -73,11 +86,14 @@ def _frames(conn: Connection, dataset: str | None, batch_ids: list[int] | None) 
 
 
 def stored_metrics(engine: Engine, dataset: str | None = "real", batch_ids: list[int] | None = None,
-                   metric_ids: list[str] | None = None) -> pd.DataFrame:
+                   metric_ids: list[str] | None = None, overlap: tuple[date, date] | None = None,
+                   subjects: tuple[list[int], list[int]] | None = None) -> pd.DataFrame:
     """Every indicator as stored (columns of data.read.figures.METRIC_COLS), by period, unit
-    level and code."""
+    level and code; ``overlap``: only periods sharing a day with (first, last). ``source`` names
+    the documents (title and date) a seed figure was transcribed from, or the loaded file.
+    ``subjects``: only the own rows of these (unit ids, agency ids)."""
     with engine.connect() as conn:
-        df = _frames(conn, dataset, batch_ids)
+        df = _frames(conn, dataset, batch_ids, overlap, subjects)
     return _long(engine, df, metric_ids)
 
 
@@ -90,6 +106,8 @@ def _long(engine: Engine, df: pd.DataFrame, metric_ids: list[str] | None) -> pd.
     df["level"] = np.where(dep, "department", df["unit_id"].map(reg.units["level"]))
     df["key"] = np.where(dep, df["agency_id"].fillna(0).astype(np.int64), df["unit_id"]).astype(np.int64)
     df["total"] = (df["scope"] == "total") & ~dep
+    docs = df["source_ref"].map(document_name)  # a seed figure's document; a file's own name otherwise
+    df["_doc"] = np.where(docs != df["source_ref"].str.strip(), docs, df["file_name"])
     frames = []
     for mid in metric_ids or [m.id for m in metrics.METRICS]:
         n, d = f"{mid}:num", f"{mid}:den"
@@ -104,7 +122,7 @@ def _long(engine: Engine, df: pd.DataFrame, metric_ids: list[str] | None) -> pd.
         g = part.groupby(["level", "key", "start_date", "end_date", "label"], sort=False)
         out = g[[n, d]].sum().rename(columns={n: "numerator", d: "denominator"})
         out["dataset"] = g["dataset"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "mixed")
-        out["source"] = g["file_name"].agg(lambda s: "; ".join(sorted(set(s))))
+        out["source"] = g["_doc"].agg(lambda s: "; ".join(sorted(set(s))))
         frames.append(out.reset_index().assign(metric=mid))
     if not frames:
         return pd.DataFrame(columns=METRIC_COLS)
