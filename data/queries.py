@@ -12,12 +12,16 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from data.read.figures import METRIC_COLS
+from data.read.outliers import outliers
 from data.read.quality import (
     batches,
+    completeness_rows,
     data_version,
     findings_table,
     real_coverage,
     reporting_completeness,
+    scope_ids,
+    scope_roots,
     stated_vs_computed,
     stored_periods,
 )
@@ -64,4 +68,5 @@ __all__ = [
     "heat_periods", "level_metrics", "level_metrics_multi", "metrics_table", "old_provinces", "real_coverage",
     "reporting_completeness", "stated_vs_computed", "stored_metrics", "stored_periods", "unit_metrics",
     "unit_options", "units_frame", "view_metrics", "view_trend",
+    "completeness_rows", "outliers", "scope_ids", "scope_roots",
 ]
