@@ -13,7 +13,7 @@ from data import metrics
 from data.read import outliers as rules
 from data.text import format_int, format_percent
 
-SHOWN = 300  # rows listed at most; the heading says how many there are
+SHOWN = 150  # rows listed at most; the heading says how many there are
 
 
 def _num(x: float) -> str:

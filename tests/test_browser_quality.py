@@ -99,6 +99,15 @@ def test_another_unit_or_period_leaves_the_crafted_outliers_out(server: str, cra
     assert page.console_errors == []
 
 
+def test_unknown_parameters_fall_back_like_elsewhere(server: str, page) -> None:  # noqa: ANN001, F811
+    page.goto(server + "/chat-luong-du-lieu?scheme=foo&unit=abc&period=xyz")
+    page.wait_for_selector("#quality-scope", timeout=30000)
+    assert page.inner_text("#quality-scope") == "Toàn quốc — Quý IV/2025"  # the latest complete quarter
+    heat = _plot(page, "quality-completeness")["data"][0]
+    assert "Tỉnh Điện Biên" in heat["y"] and heat["x"][-1] == "12/2025"
+    assert page.console_errors == []
+
+
 def test_unit_dropdown_in_vietnamese_order(server: str, page) -> None:  # noqa: ANN001, F811
     page.goto(server + "/chat-luong-du-lieu?period=2025")
     page.wait_for_selector("#f-unit", timeout=30000)
