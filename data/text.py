@@ -121,3 +121,63 @@ def format_percent(fraction: float | None, digits: int = 2) -> str:
 def format_date(value: object) -> str:
     """A date as dd/mm/yyyy."""
     return value.strftime("%d/%m/%Y") if value is not None else "–"  # type: ignore[attr-defined]
+
+
+# --- Vietnamese alphabetical order ------------------------------------------------------------
+# The 29 letters of the Vietnamese alphabet, with the Latin letters it lacks (f, j, w, z) at their
+# Latin places for foreign names. A letter is its base with its shape marks (breve, circumflex,
+# horn); "đ" is its own character. Tones are a secondary key, in the order of CLDR's Vietnamese
+# collation: none, huyền, hỏi, ngã, sắc, nặng.
+_ALPHABET = ["a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "ô",
+             "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z"]
+_LETTER_RANK = {ch: i for i, ch in enumerate(_ALPHABET)}
+_SHAPES = frozenset("\u0306\u0302\u031b")  # breve, circumflex, horn
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền, hỏi, ngã, sắc, nặng
+_SPACE, _PUNCT, _DIGITS, _LETTERS, _OTHER = 0x100, 0x110, 0x200, 0x300, 0x1000
+
+
+def _letters(text: str) -> list[tuple[str, int, bool]]:
+    """(base letter with its shape marks, tone, upper case) for each character of NFC text."""
+    out: list[tuple[str, int, bool]] = []
+    for ch in text:
+        base, *marks = unicodedata.normalize("NFD", ch.lower())
+        shape = unicodedata.normalize("NFC", base + "".join(m for m in marks if m in _SHAPES))
+        tone = max((_TONES.get(m, 0) for m in marks), default=0)
+        out.append((shape, tone, ch != ch.lower()))
+    return out
+
+
+def vi_sort_key(name: str) -> str:
+    """A key that sorts names in Vietnamese alphabetical order, case-insensitively.
+
+    Letters compare by the Vietnamese alphabet (a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t
+    u ư v x y): "Đắk Lắk" after every "D…" name and before "E…", "Thái Nguyên" before "Thanh
+    Hóa" (i < n). Tones only break ties between otherwise equal names (Ba < Bà < Bả < Bã < Bá <
+    Bạ), then case. Spaces sort before letters ("Cà Mau" < "Cao Bằng") and runs of digits by
+    their value ("Phường 2" < "Phường 10"). Plain string comparison of the keys gives the order.
+    """
+    chars = _letters(nfc(name))
+    primary, tones, cases = [], [], []
+    i = 0
+    while i < len(chars):
+        letter, tone, upper = chars[i]
+        if letter.isdigit():
+            j = i
+            while j < len(chars) and chars[j][0].isdigit():
+                j += 1
+            digits = "".join(c[0] for c in chars[i:j]).lstrip("0") or "0"
+            primary.append(chr(_DIGITS + len(digits)) + "".join(chr(_DIGITS + 0x20 + int(d)) for d in digits))
+            i = j
+            continue
+        if letter in _LETTER_RANK:
+            primary.append(chr(_LETTERS + _LETTER_RANK[letter]))
+        elif letter.isspace():
+            primary.append(chr(_SPACE))
+        elif not letter.isalnum():
+            primary.append(chr(_PUNCT))
+        else:
+            primary.append(chr(_OTHER + ord(letter)))
+        tones.append(chr(0x30 + tone))
+        cases.append("1" if upper else "0")
+        i += 1
+    return "".join(primary) + "\x01" + "".join(tones) + "\x01" + "".join(cases)

@@ -222,7 +222,7 @@ def test_departments_page(server: str, page) -> None:  # noqa: ANN001
 
 
 def test_data_quality_page_shows_the_disagreement(server: str, page) -> None:  # noqa: ANN001
-    page.goto(server + "/chat-luong-du-lieu")
+    page.goto(server + "/chat-luong-du-lieu?scheme=legacy&period=2019-2020")  # the page shows the URL's period
     page.wait_for_selector("#stated-table", timeout=20000)
     stated = page.inner_text("#stated-table")
     assert "10,08%" in stated and "23/212 = 10,85 %" in stated and "Không khớp" in stated
@@ -332,6 +332,8 @@ def test_reporting_completeness_on_the_quality_page(server: str, page) -> None: 
     heat = _plot(page, "quality-completeness")["data"][0]
     assert sorted(heat["y"]) == sorted(["Tỉnh Điện Biên", "Tỉnh Lai Châu"]) or len(heat["y"]) == 63
     assert len(heat["x"]) == 12 and heat["x"][-1] == "06/2025"
+    page.goto(server + "/chat-luong-du-lieu?scheme=legacy&period=2020")  # the real sources of the URL's period
+    page.wait_for_selector("#coverage-table", timeout=20000)
     assert "Huyện Mường Nhé" in page.inner_text("#coverage-table")
     assert page.console_errors == []
 

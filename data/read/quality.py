@@ -1,6 +1,8 @@
 """Is the data believable? Load batches, validation findings, percentages the sources state
-against their own counts, which provinces reported which months, the real sources by unit and
-period, and which periods hold figures."""
+against their own counts, which units reported which months, the real sources by unit and
+period, and which periods hold figures. The data-quality page scopes each of them to the view's
+unit and period: ``scope_roots`` and ``scope_ids`` turn the view's unit into the units of the
+stored scheme it covers (the old units behind one of today's units for the scheme 'today')."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from data.schema import (
     procedure_offer,
     stated_value,
 )
+from data.text import vi_sort_key
 
 
 def batches(engine: Engine) -> pd.DataFrame:
@@ -40,16 +43,61 @@ def seed_files(engine: Engine) -> set[str]:
         return {str(f) for (f,) in conn.execute(select(load_batch.c.file_name).where(load_batch.c.kind == "seed"))}
 
 
-def findings_table(engine: Engine, batch: int | None = None) -> pd.DataFrame:
-    """Validation findings of the active batches (or of one batch, whatever its status)."""
+# --- the view's scope -----------------------------------------------------------------------
+
+
+def scope_roots(engine: Engine, scheme: str, unit_id: int | None) -> list[int] | None:
+    """The units of the stored ``scheme`` a view's unit stands for (None: the whole country):
+    the unit itself when it belongs to that scheme, otherwise (the scheme 'today', whose units
+    are today's but whose figures are the old ones) the old units whose figures go to it."""
+    if unit_id is None:
+        return None
+    units = registry(engine).units
+    if units.at[unit_id, "scheme"] == scheme:
+        return [unit_id]
+    lin = registry(engine).lineage
+    level = units.at[unit_id, "level"]
+    return sorted(int(o) for o in lin.loc[(lin["new"] == unit_id) & (lin["level"] == level), "old"])
+
+
+def scope_ids(engine: Engine, scheme: str, unit_id: int | None) -> set[int] | None:
+    """Ids of every unit of ``scheme`` inside the view's unit (the roots and all their units
+    below); None for the whole country."""
+    roots = scope_roots(engine, scheme, unit_id)
+    if roots is None:
+        return None
+    units = registry(engine).units
+    units = units[units["scheme"] == scheme]
+    inside = units["id"].isin(roots) | units["province_id"].isin(roots) | units["district_id"].isin(roots)
+    return {int(i) for i in units.loc[inside, "id"]}
+
+
+def _overlaps(start: object, end: object, lo: date | None, hi: date | None) -> bool:
+    return (lo is None or _d(end) >= lo) and (hi is None or _d(start) <= hi)
+
+
+def findings_table(engine: Engine, batch: int | None = None, unit_ids: set[int] | None = None,
+                   start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """Validation findings of the active batches (or of one batch, whatever its status). With
+    ``unit_ids``, only those about one of these units; with ``start``/``end``, only those whose
+    period overlaps them (findings about no unit or no period stay when not filtered on that)."""
     q = (select(finding.c.batch_id.label("batch"), finding.c.file, finding.c.sheet, finding.c.row,
-                finding.c.column, finding.c.rule, finding.c.severity, finding.c.message)
+                finding.c.column, finding.c.rule, finding.c.severity, finding.c.message, finding.c.unit_id,
+                period.c.start_date, period.c.end_date)
          .join(load_batch, load_batch.c.id == finding.c.batch_id)
+         .outerjoin(period, period.c.id == finding.c.period_id)
          .order_by(finding.c.batch_id, finding.c.row, finding.c.id))
     q = q.where(finding.c.batch_id == batch) if batch is not None else q.where(load_batch.c.status == "active")
+    cols = ["batch", "file", "sheet", "row", "column", "rule", "severity", "message"]
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).all(),
-                            columns=["batch", "file", "sheet", "row", "column", "rule", "severity", "message"])
+        df = pd.DataFrame(conn.execute(q).all(), columns=[*cols, "unit_id", "start", "end"])
+    if unit_ids is not None:
+        df = df[df["unit_id"].isin(unit_ids)]
+    if start is not None or end is not None:
+        keep = [s is None or s != s or _overlaps(s, e, start, end) for s, e in zip(df["start"], df["end"],
+                                                                                  strict=True)]
+        df = df[pd.Series(keep, index=df.index, dtype=bool)]
+    return df[cols].reset_index(drop=True)
 
 
 def data_version(engine: Engine) -> str:
@@ -61,8 +109,11 @@ def data_version(engine: Engine) -> str:
     return f"{n}-{last}-{replaced}-{active}"
 
 
-def stated_vs_computed(engine: Engine) -> pd.DataFrame:
-    """Each percentage a source states next to the value computed from its own stored counts."""
+def stated_vs_computed(engine: Engine, unit_ids: set[int] | None = None, start: date | None = None,
+                       end: date | None = None) -> pd.DataFrame:
+    """Each percentage a source states next to the value computed from its own stored counts
+    (of the units ``unit_ids`` and the periods overlapping ``start``..``end`` when given), by
+    unit name in Vietnamese order."""
     q = (select(stated_value.c.unit_id, stated_value.c.agency_id, stated_value.c.metric_id, stated_value.c.value,
                 stated_value.c.stated_text, stated_value.c.source_ref, stated_value.c.batch_id,
                 period.c.start_date, period.c.end_date, period.c.label)
@@ -70,7 +121,9 @@ def stated_vs_computed(engine: Engine) -> pd.DataFrame:
          .join(load_batch, load_batch.c.id == stated_value.c.batch_id)
          .where(load_batch.c.status == "active").order_by(stated_value.c.id))
     with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
+        rows = [r for r in conn.execute(q).mappings().all()
+                if (unit_ids is None or r["unit_id"] in unit_ids) and _overlaps(r["start_date"], r["end_date"],
+                                                                                 start, end)]
     cols = ["name", "period_label", "metric", "stated_text", "stated", "numerator", "denominator", "computed",
             "source"]
     if not rows:
@@ -90,39 +143,69 @@ def stated_vs_computed(engine: Engine) -> pd.DataFrame:
                     "stated": r["value"], "numerator": m["numerator"].iloc[0] if len(m) else None,
                     "denominator": m["denominator"].iloc[0] if len(m) else None,
                     "computed": m["value"].iloc[0] if len(m) else None, "source": r["source_ref"]})
-    return pd.DataFrame(out, columns=cols)
+    out = pd.DataFrame(out, columns=cols)
+    return out.iloc[out["name"].map(vi_sort_key).argsort(kind="stable")].reset_index(drop=True)
 
 
-def reporting_completeness(engine: Engine, scheme: str, last: date, months: int = 12) -> pd.DataFrame:
-    """Per province and month (the ``months`` months up to ``last``): the communes with a
-    monthly report against all communes of the province (columns HEAT_COLS)."""
+def completeness_rows(engine: Engine, scheme: str, unit_id: int | None) -> list[int]:
+    """The units of ``scheme`` the completeness grid of a view shows: the provinces for the whole
+    country, the units one level down for a province or district, the commune itself; for one of
+    today's units in the scheme 'today', the old units behind it."""
+    units = registry(engine).units
+    units = units[units["scheme"] == scheme]
+    roots = scope_roots(engine, scheme, unit_id)
+    if roots is None:
+        return [int(i) for i in units.loc[units["level"] == "province", "id"]]
+    if len(roots) != 1 or units.at[roots[0], "level"] == "commune":
+        return roots
+    return [int(i) for i in units.loc[units["parent_id"] == roots[0], "id"]]
+
+
+def reporting_completeness(engine: Engine, scheme: str, last: date, months: int = 12,
+                           rows: list[int] | None = None, first: date | None = None) -> pd.DataFrame:
+    """Per unit of ``rows`` (default: every province of the scheme) and month (the ``months``
+    months up to ``last``, none before ``first``): the communes with a monthly report against all
+    communes of the unit (1 for a commune) (columns HEAT_COLS)."""
     wanted = [P.month(last.year, last.month)]
     while len(wanted) < months:
         s = wanted[-1].start
-        wanted.append(P.month(s.year - (s.month == 1), 12 if s.month == 1 else s.month - 1))
+        prev = P.month(s.year - (s.month == 1), 12 if s.month == 1 else s.month - 1)
+        if first is not None and prev.end < first:
+            break
+        wanted.append(prev)
     wanted = wanted[::-1]
     reg = registry(engine)
     units = reg.units
     communes = units[(units["scheme"] == scheme) & (units["level"] == "commune")]
-    if communes.empty:
+    if rows is None:
+        rows = [int(i) for i in units.loc[(units["scheme"] == scheme) & (units["level"] == "province"), "id"]]
+    if communes.empty or not rows:
         return pd.DataFrame(columns=HEAT_COLS)
-    expected = communes.groupby("province_id").size()
+    col = {"province": "province_id", "district": "district_id", "commune": "id"}
+    row_level = units.loc[rows, "level"]
+    expected = pd.Series({r: int((communes[col[lvl]] == r).sum()) for r, lvl in row_level.items()})
+    expected = expected[expected > 0]
+    if expected.empty:
+        return pd.DataFrame(columns=HEAT_COLS)
     t = agg_dossier
     flags = [t.c[f"{m}__real"] for m in ("online_intake_share", "overdue_rate")]
     q = (select(t.c.key, t.c.period_start, t.c.reporting, *flags, t.c.online_intake_share__demo)
-         .where(t.c.level == "province", t.c.scheme == scheme, t.c.grain == "month",
+         .where(t.c.level.in_(sorted(set(row_level))), t.c.scheme == scheme, t.c.grain == "month",
                 t.c.period_start.in_([p.start for p in wanted])))
+    if len(rows) <= 1000:
+        q = q.where(t.c.key.in_([int(r) for r in expected.index]))
     with engine.connect() as conn:
-        rows = pd.DataFrame(conn.execute(q).all(), columns=["key", "period_start", "reporting", "r1", "r2", "demo"])
+        found = pd.DataFrame(conn.execute(q).all(), columns=["key", "period_start", "reporting", "r1", "r2", "demo"])
+    found = found[found["key"].isin(expected.index)].copy()
     grid = pd.MultiIndex.from_product([expected.index, [p.start for p in wanted]], names=["key", "period_start"])
     grid = grid.to_frame(index=False)
-    if len(rows):
-        rows["period_start"] = pd.to_datetime(rows["period_start"]).dt.date
-        real = (pd.to_numeric(rows["r1"]).fillna(0) + pd.to_numeric(rows["r2"]).fillna(0)) > 0
-        demo = pd.to_numeric(rows["demo"]).fillna(0) > 0
-        rows["dataset"] = ["mixed" if r and d else "real" if r else "demo" if d else "" for r, d in
+    if len(found):
+        found["period_start"] = pd.to_datetime(found["period_start"]).dt.date
+        real = (pd.to_numeric(found["r1"]).fillna(0) + pd.to_numeric(found["r2"]).fillna(0)) > 0
+        demo = pd.to_numeric(found["demo"]).fillna(0) > 0
+        found["dataset"] = ["mixed" if r and d else "real" if r else "demo" if d else "" for r, d in
                            zip(real, demo, strict=True)]
-        grid = grid.merge(rows[["key", "period_start", "reporting", "dataset"]], on=["key", "period_start"], how="left")
+        grid = grid.merge(found[["key", "period_start", "reporting", "dataset"]], on=["key", "period_start"], how="left")
     else:
         grid["reporting"], grid["dataset"] = 0, ""
     grid["numerator"] = pd.to_numeric(grid["reporting"]).fillna(0)
@@ -133,11 +216,15 @@ def reporting_completeness(engine: Engine, scheme: str, last: date, months: int 
     grid["name"] = grid["key"].map(units["name"])
     grid["period_label"] = [f"{d:%m/%Y}" for d in grid["period_start"]]
     grid["source"] = ""
-    return grid[HEAT_COLS].sort_values(["name", "period_start"]).reset_index(drop=True)
+    grid = grid.assign(_k=grid["name"].map(vi_sort_key)).sort_values(["_k", "period_start"])
+    return grid[HEAT_COLS].reset_index(drop=True)
 
 
-def real_coverage(engine: Engine) -> pd.DataFrame:
-    """Which units the real sources report, for which periods, from which files."""
+def real_coverage(engine: Engine, unit_ids: set[int] | None = None, start: date | None = None,
+                  end: date | None = None) -> pd.DataFrame:
+    """Which units the real sources report, for which periods, from which files (of the units
+    ``unit_ids`` and the periods overlapping ``start``..``end`` when given), by period, then unit
+    name in Vietnamese order."""
     parts = []
     with engine.connect() as conn:
         for table in (dossier_stat, procedure_offer, count_stat):
@@ -151,6 +238,11 @@ def real_coverage(engine: Engine) -> pd.DataFrame:
             parts.append(pd.DataFrame(conn.execute(q).all(), columns=["unit_id", "start", "end", "label", "file",
                                                                       "rows"]))
     df = pd.concat(parts, ignore_index=True)
+    if unit_ids is not None:
+        df = df[df["unit_id"].isin(unit_ids)]
+    if len(df) and (start is not None or end is not None):
+        df = df[pd.Series([_overlaps(s, e, start, end) for s, e in zip(df["start"], df["end"], strict=True)],
+                          index=df.index, dtype=bool)]
     cols = ["name", "period_label", "start", "end", "rows", "files"]
     if df.empty:
         return pd.DataFrame(columns=cols)
@@ -158,7 +250,8 @@ def real_coverage(engine: Engine) -> pd.DataFrame:
         rows=("rows", "sum"), files=("file", lambda s: "; ".join(sorted(set(s)))))
     out["name"] = out["unit_id"].map(registry(engine).units["name"])
     out = out.rename(columns={"label": "period_label"})
-    return out.sort_values(["start", "name"])[cols].reset_index(drop=True)
+    out["_k"] = out["name"].map(vi_sort_key)
+    return out.sort_values(["start", "_k"])[cols].reset_index(drop=True)
 
 
 def stored_periods(engine: Engine, unit_id: int | None = None, scheme: str | None = None) -> list[P.Period]:

@@ -10,12 +10,13 @@ from functools import lru_cache
 import pandas as pd
 from sqlalchemy import Engine
 
+from data.text import vi_sort_key
 from data.units import agency_frame, lineage_frame, unit_tree
 
 
 @dataclass(frozen=True)
 class Registry:
-    units: pd.DataFrame
+    units: pd.DataFrame  # unit_tree, plus ``sort_key``: data.text.vi_sort_key of the short name
     agencies: pd.DataFrame
     lineage: pd.DataFrame
     unit_names: pd.DataFrame  # by unit id: level, scheme, code, name
@@ -29,6 +30,8 @@ class Registry:
 def _load(url: str, engine: Engine) -> Registry:
     with engine.connect() as conn:
         units, agencies, lineage = unit_tree(conn), agency_frame(conn), lineage_frame(conn)
+    # unit lists (dropdowns, tables) sort in Vietnamese alphabetical order: Đ after D, not after T
+    units["sort_key"] = units["short_name"].map(vi_sort_key) if len(units) else pd.Series(dtype=str)
     unit_names = units[["level", "scheme", "code", "name"]]
     prov = agencies["unit_id"]
     agency_names = pd.DataFrame({

@@ -373,7 +373,7 @@ def unit_options(engine: Engine, scheme: str, text: str = "", limit: int = 60,
     u = units[units["scheme"] == scheme]
     found = u["name"].map(fold).str.contains(fold(text), regex=False) if text else u["level"] == "province"
     u = u[found]
-    u = u.assign(_lvl=u["level"].map(LEVEL_ORDER), _key=u["short_name"].map(fold)).sort_values(["_lvl", "_key"])
+    u = u.assign(_lvl=u["level"].map(LEVEL_ORDER), _key=u["sort_key"]).sort_values(["_lvl", "_key"])
     if text:
         u = u.head(limit)
     if current and current not in set(u["code"]):
