@@ -26,6 +26,8 @@ def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:
         hoverlabel={"font_family": FONT},
         xaxis={"showgrid": False},
         yaxis={"gridcolor": "#e9ecef", "zeroline": False},
+        # no drag on the chart: a swipe on a phone scrolls the page (zoom stays in the toolbar)
+        dragmode=False,
     )
     return fig
 
@@ -52,8 +54,9 @@ def _period_label(start: object, freq: str) -> str:
 
 
 def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str] | None = None,
-                 freq: str = "quarter") -> go.Figure:
-    """Lines of several indicators over periods; the target of the first as a dashed line."""
+                 freq: str = "quarter", target: metrics.Target | None | bool = True) -> go.Figure:
+    """Lines of several indicators over periods; the target of the first as a dashed line
+    (``target``: the unit's target in force; True: the national default on the last period)."""
     if df.empty:
         return empty_figure()
     fig = go.Figure()
@@ -72,15 +75,17 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
             hovertemplate="%{x}<br>%{customdata}<extra>" + m.label_vi + "</extra>",
         ))
         if i == 0 and len(part):
-            target = m.target_on(part["period_start"].iloc[-1])
-            if target is not None:
+            if target is True:
+                target = m.target_on(part["period_end"].iloc[-1] if "period_end" in part else
+                                     part["period_start"].iloc[-1])
+            if target:
                 fig.add_hline(y=target.value, line_dash="dash", line_color=light_style("red").color,
                               annotation_text=f"Mục tiêu {format_percent(target.value, 0)}",
                               annotation_position="top left")
     if not fig.data:
         return empty_figure()
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    fig.update_xaxes(tickangle=0, nticks=6)
+    fig.update_xaxes(nticks=6, automargin=True)  # labels turn instead of running together on a phone
     base_layout(fig)
     fig.update_layout(legend={"orientation": "h", "y": -0.2}, margin={"b": 70})
     return fig

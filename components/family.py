@@ -52,7 +52,7 @@ def family_layout(params: dict[str, str], title: str, kpis: list[str], main_metr
                 real=view.own_real()),
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("Xu hướng theo quý"), dbc.CardBody(dcc.Graph(
-                id=f"{prefix}-trend", figure=charts.trend_figure(view.trend, kpis), config=GRAPH_CONFIG))]),
+                id=f"{prefix}-trend", figure=charts.trend_figure(view.trend, kpis, target=view.targets.get(kpis[0])), config=GRAPH_CONFIG))]),
                 lg=6, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(units_title(view.kids, main, UNITS_SHOWN)), dbc.CardBody(dcc.Graph(
                 id=f"{prefix}-units", figure=charts.bar_figure(view.kids, main.id, top=UNITS_SHOWN,

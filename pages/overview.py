@@ -51,7 +51,7 @@ def layout(**params: str) -> html.Div:
                 real=view.own_real()),
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("Xu hướng theo quý"),
-                              dbc.CardBody(dcc.Graph(id="overview-trend", figure=charts.trend_figure(view.trend, TREND),
+                              dbc.CardBody(dcc.Graph(id="overview-trend", figure=charts.trend_figure(view.trend, TREND, target=view.targets.get(TREND[0])),
                                                      config=GRAPH_CONFIG))]),
                     lg=7, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(f"Năm đơn vị tốt nhất và yếu nhất: {m.label_vi}"),
