@@ -62,7 +62,7 @@ def static_figure(slide: Slide) -> go.Figure:
     shapes = geo.provinces_geojson(prov, slide.geo_scheme)[0]
     fig = go.Figure(slide.figure)
     fig.update_traces(geojson=shapes, selector={"type": "choroplethmap"})
-    fig.update_traces(colorbar_tickformat=".1%", selector={"type": "choroplethmap", "showscale": True})
+    fig.update_traces(colorbar_tickformat=".1%", selector={"type": "choroplethmap"})  # a narrow range: 12,5 %
     return fig
 
 
