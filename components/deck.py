@@ -351,11 +351,18 @@ def _trend_notes(view: View, metric_ids: list[str], tail: str) -> str:
             else view.trend
         if not len(part):
             continue
-        steps = "; ".join(f"{charts._period_label(p, 'quarter')} {_figure_words(m, v, n, d)}" for p, v, n, d in
+        steps = "; ".join(f"{_quarter(p)} {_figure_words(m, v, n, d)}" for p, v, n, d in
                           zip(part["period_start"], part["value"], part["numerator"], part["denominator"], strict=True))
         lines.append(f"{m.label_vi} của {view.unit_name} theo quý: {steps}; "
                      f"{_target_words(m, _target(view, mid))}.")
     return "\n".join([*lines, tail]) if lines else f"Chưa có số liệu theo quý. {tail}"
+
+
+def _quarter(start: date) -> str:
+    """'Quý IV/2024': the trend chart's label of the quarter starting on ``start``."""
+    from data import periods as P
+
+    return P.quarter(start.year, (start.month - 1) // 3 + 1).label
 
 
 def _bar_notes(fig: go.Figure, kids: pd.DataFrame, metric_id: str, target: metrics.Target | None, what: str,
