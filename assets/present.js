@@ -30,6 +30,12 @@
       else if (root && root.requestFullscreen) { root.requestFullscreen(); }
     }
   });
+  // full screen hides the keyboard hint (assets/present.css); the class covers browsers where
+  // the :fullscreen rule does not match
+  document.addEventListener("fullscreenchange", function () {
+    var root = document.getElementById("present-root");
+    if (root) { root.classList.toggle("is-fullscreen", document.fullscreenElement === root); }
+  });
   document.addEventListener("click", function (e) {
     var t = e.target && e.target.closest && e.target.closest("[data-action=print]");
     if (t) { window.print(); }

@@ -30,6 +30,8 @@ def layout(tu: str = "/", **params: str) -> html.Div:
     total = len(deck.slides) + 1
     for i, slide in enumerate(deck.slides, start=2):
         fig = for_screen(slide.figure, font_size=14 if printing else 24)
+        if slide.geo_scheme:  # a slide is taller than the page's map: zoom in as much
+            fig.update_layout(map_zoom=(fig.layout.map.zoom or 4.15) + 0.4)
         if printing:
             fig.update_layout(width=PRINT_SIZE[0], height=PRINT_SIZE[1], autosize=False)
         graph = dcc.Graph(id=f"slide-graph-{i}", figure=fig, responsive=not printing,
@@ -45,7 +47,8 @@ def layout(tu: str = "/", **params: str) -> html.Div:
         html.A("← Về bảng điều khiển", href=back, className="btn btn-light btn-sm"),
         html.Button("In / lưu PDF", id="present-print", className="btn btn-light btn-sm", n_clicks=0,
                     **{"data-action": "print"}),
-        html.Span("Phím ← → chuyển trang · Home/End đầu/cuối · F toàn màn hình", className="small text-muted"),
+        html.Span("Phím ← → chuyển trang · Home/End đầu/cuối · F toàn màn hình", id="present-hint",
+                  className="present-hint small text-muted"),  # hidden in full screen (assets/present.css)
     ], className="present-controls d-flex gap-2 align-items-center")
     return html.Div([controls, html.Div(slides, id="deck")],
                     className="present print-layout" if printing else "present", id="present-root")
