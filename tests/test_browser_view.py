@@ -2,6 +2,7 @@
 stay through menus, Back and scheme switches, the worst units first with the unit's rank, real
 figures beside demo ones, a phone layout without sideways scrolling, and no dead ends."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.test_browser are parameters here)
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -31,9 +32,7 @@ OVERFLOW_JS = """() => {
 }"""
 
 
-@pytest.fixture(params=[(390, 844), (1440, 900)], ids=["phone", "desktop"])
-def sized(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001, F811
-    width, height = request.param
+def _context_page(browser, width: int, height: int) -> tuple[object, object]:  # noqa: ANN001
     phone = width < 600
     context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN", is_mobile=phone,
                                   has_touch=phone)
@@ -42,6 +41,19 @@ def sized(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa:
     p.console_errors = []  # type: ignore[attr-defined]
     p.on("console", lambda m: m.type == "error" and p.console_errors.append(m.text))  # type: ignore[attr-defined]
     p.on("pageerror", lambda e: p.console_errors.append(str(e)))  # type: ignore[attr-defined]
+    return context, p
+
+
+@pytest.fixture(params=[(390, 844), (1440, 900)], ids=["phone", "desktop"])
+def sized(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+    context, p = _context_page(browser, *request.param)
+    yield p
+    context.close()
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:  # noqa: ANN001
+    context, p = _context_page(browser, 390, 844)
     yield p
     context.close()
 
@@ -201,9 +213,8 @@ def test_no_page_scrolls_sideways(server: str, sized) -> None:  # noqa: ANN001
     assert sized.console_errors == []
 
 
-def test_phone_first_screen_holds_the_headline_figures(server: str, sized) -> None:  # noqa: ANN001
-    if sized.viewport_size["width"] > 600:
-        pytest.skip("phone layout only")  # the desktop case runs in test_no_page_scrolls_sideways
+def test_phone_first_screen_holds_the_headline_figures(server: str, phone) -> None:  # noqa: ANN001
+    sized = phone
     sized.goto(server + "/?scheme=2025&unit=11&period=2025-Q4")
     _ready(sized)
     assert not sized.locator("a.nav-link:has-text('Tiến độ giải quyết')").is_visible()  # the menu folds
