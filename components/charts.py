@@ -92,16 +92,18 @@ def trend_figure(df: pd.DataFrame, metric_ids: list[str], labels: dict[str, str]
 
 
 def bar_figure(df: pd.DataFrame, metric_id: str, top: int | None = None,
-               target: float | dict[int, float | None] | None = None, real: pd.DataFrame | None = None) -> go.Figure:
+               target: float | dict[int, float | None] | None = None, real: pd.DataFrame | None = None,
+               best_first: bool = False) -> go.Figure:
     """Horizontal bars of units on one indicator, the worst on top (by the indicator's direction:
     who drags the figure down comes first); ``top``: only that many of the worst. Traffic-light
     colours against the target in force, one neutral colour without one. ``real``: real figures
-    of these units (periods overlapping the view) drawn as marked points beside the bars."""
+    of these units (periods overlapping the view) drawn as marked points beside the bars.
+    ``best_first``: rank order instead (a ranking slide "hạng 1–19")."""
     part = df[df["metric"] == metric_id].copy()
     if part.empty:
         return empty_figure()
     m = metrics.get(metric_id)
-    part = part.sort_values(["value", "name"], ascending=[m.higher_is_better, True])
+    part = part.sort_values(["value", "name"], ascending=[m.higher_is_better != best_first, True])
     if top:
         part = part.head(top)
     part = part.iloc[::-1]  # plotly draws the first category at the bottom

@@ -150,8 +150,10 @@ def build_deck(params: dict[str, str], path: str = "/") -> Deck | None:
 
 
 def _target(view: View, metric_id: str) -> metrics.Target | None:
-    code = str(view.unit["code"]) if view.unit is not None else None
-    return metrics.target_for(metric_id, view.per.end, code)
+    """The target the page shows for the unit (its own stored one, or the national default)."""
+    if metric_id in view.targets:
+        return view.targets[metric_id]
+    return metrics.target_for(metric_id, view.per.end)
 
 
 def _sheet(metric_id: str, what: str) -> str:
@@ -488,7 +490,7 @@ def _league_slides(view: View, tail: str) -> list[Slide]:
     slides = []
     for k in range(pages):
         chunk = ordered.iloc[k * size:(k + 1) * size]
-        fig = readable_bars(charts.bar_figure(chunk, m.id, target=goal))
+        fig = readable_bars(charts.bar_figure(chunk, m.id, target=goal, best_first=True))  # in rank order
         if pages > 1 and end:
             fig.update_xaxes(range=[0, end])
         title = what + (f" (hạng {k * size + 1}–{k * size + len(chunk)}/{n})" if pages > 1 else "")

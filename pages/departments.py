@@ -41,10 +41,14 @@ def layout(**params: str) -> html.Div:
     df = comparison(engine, int(unit["id"]), per)
     long = departments(engine, int(unit["id"]), "department", per, SHOWN)
     long = long.assign(name=long["name"].str.split(" (", regex=False).str[0])
+    # each department against its province's target (the province's own, or the national default)
+    targets = {mid: t.value if t else None
+               for mid, t in queries.targets_for(engine, SHOWN, per.end, int(unit["id"])).items()}
     graphs = []
     for mid in SHOWN:
         graphs.append(dbc.Col(dbc.Card([dbc.CardHeader(metrics.get(mid).label_vi), dbc.CardBody(
-            dcc.Graph(id=f"dept-{mid}", figure=charts.bar_figure(long, mid), config={"displaylogo": False}))]),
+            dcc.Graph(id=f"dept-{mid}", figure=charts.bar_figure(long, mid, target=targets[mid]),
+                      config={"displaylogo": False}))]),
             lg=6, className="mb-3"))
     is_demo = not df.empty and (df["dataset"] != "real").any()
     counts = procedure_counts(df) if not df.empty else df

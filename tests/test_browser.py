@@ -315,7 +315,9 @@ def test_a_real_figure_inside_demo_data_is_labelled_real(server: str, page) -> N
     page.goto(server + "/dich-vu-cong-truc-tuyen?scheme=legacy&unit=11&period=2020-Q1")
     page.wait_for_selector(".kpi-card", timeout=20000)
     card = page.locator(".kpi-card", has_text="329/2.114").inner_text()
-    assert "15,56 %" in card and "Nguồn: seed_figures.csv" in card and "Dữ liệu minh họa" not in card
+    # named by its document's title and date, not by the file it was transcribed into
+    assert "15,56 %" in card and "Dữ liệu minh họa" not in card
+    assert "Nguồn: Đẩy mạnh tuyên truyền về dịch vụ công trực tuyến (Báo Điện Biên Phủ), 24/02/2020" in card
     other = page.locator(".kpi-card", has_text="Tỷ lệ hồ sơ nộp trực tuyến").first.inner_text()
     assert "Dữ liệu minh họa" in other
 
@@ -324,7 +326,8 @@ def test_chart_hover_names_the_source(server: str, page) -> None:  # noqa: ANN00
     page.goto(server + "/tien-do-giai-quyet?scheme=legacy&unit=11&level=district&period=2020-01-01..2020-02-24")
     bars = _plot(page, "timeliness-units")["data"][0]
     hover = dict(zip(bars["y"], bars["customdata"], strict=True))
-    assert hover["Thành phố Điện Biên Phủ"] == "2.037/2.486<br>Nguồn: seed_figures.csv"
+    assert hover["Thành phố Điện Biên Phủ"] == ("2.037/2.486<br>Nguồn: Đẩy mạnh tuyên truyền về dịch vụ công "
+                                                "trực tuyến (Báo Điện Biên Phủ), 24/02/2020")
 
 
 def test_reporting_completeness_on_the_quality_page(server: str, page) -> None:  # noqa: ANN001

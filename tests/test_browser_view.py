@@ -58,6 +58,12 @@ def phone(browser) -> Iterator[object]:  # noqa: ANN001
     context.close()
 
 
+def _xs(page, graph_id: str, trace: int = 0) -> list[float]:  # noqa: ANN001
+    """The x values of one trace as drawn (typed arrays made plain lists)."""
+    page.wait_for_selector(f"#{graph_id} .main-svg", timeout=20000)
+    return page.evaluate(f"""() => Array.from(document.querySelector('#{graph_id} .js-plotly-plot')._fullData[{trace}].x)""")
+
+
 def _ready(page) -> None:  # noqa: ANN001
     page.wait_for_selector("h1, .alert", timeout=30000)
     page.wait_for_load_state("networkidle")
@@ -157,9 +163,10 @@ def test_breadcrumb_restores_the_level_of_each_step(server: str, page) -> None: 
     page.click("#rank-breadcrumb a:has-text('Tỉnh Điện Biên')")
     page.wait_for_function("() => location.search.includes('unit=11&') && location.search.includes('level=district')",
                            timeout=20000)
-    page.wait_for_selector("#league td", timeout=20000)
-    assert page.locator("#league td[data-dash-column=name]").first.inner_text().startswith(
-        ("Huyện", "Thành phố", "Thị xã"))
+    # the province's districts again (the commune table is replaced when the page re-renders)
+    page.wait_for_function("""() => { const td = document.querySelector('#league td[data-dash-column=name]');
+        return td && /^(Huyện|Thành phố|Thị xã)/.test(td.innerText); }""", timeout=20000)
+    assert "Huyện" in page.inner_text("#f-level")
 
 
 # --- 3. the worst units first, the unit's rank -----------------------------------------------
@@ -169,8 +176,7 @@ def test_per_unit_chart_shows_the_worst_first_and_the_rank(server: str, page) ->
     page.goto(server + "/tien-do-giai-quyet?scheme=2025&unit=11&period=2025-Q4")
     _ready(page)
     header = page.inner_text("#timeliness-units >> xpath=../..")
-    bars = _plot(page, "timeliness-units")["data"][0]
-    values = bars["x"]
+    values = _xs(page, "timeliness-units")
     # plotly draws the first category at the bottom: the top bar is the last one
     assert values[-1] == max(values) and values == sorted(values)  # overdue: the highest on top
     if "yếu nhất trong" in header:
@@ -179,7 +185,7 @@ def test_per_unit_chart_shows_the_worst_first_and_the_rank(server: str, page) ->
     assert "Hạng " in card and "/2" in card  # Điện Biên among the two 2025 provinces of the demo
     page.goto(server + "/dich-vu-cong-truc-tuyen?scheme=2025&unit=11&period=2025-Q4")
     _ready(page)
-    values = _plot(page, "online-units")["data"][0]["x"]
+    values = _xs(page, "online-units")
     assert values[-1] == min(values)  # online filing: the lowest on top
 
 
@@ -194,9 +200,11 @@ def test_real_figure_beside_the_demo_value_named_by_its_document(server: str, pa
     assert "Số liệu thật" in table and "Dữ liệu minh họa" in table
     assert "Đẩy mạnh tuyên truyền về dịch vụ công trực tuyến (Báo Điện Biên Phủ), 24/02/2020" in table
     assert "seed_figures.csv" not in table
-    points = [t for t in _plot(page, "timeliness-units")["data"] if t.get("name", "").startswith("Số liệu thật")]
-    assert points and "Thành phố Điện Biên Phủ" in points[0]["y"]
-    assert abs(points[0]["x"][points[0]["y"].index("Thành phố Điện Biên Phủ")] - 2037 / 2486) < 1e-9
+    traces = _plot(page, "timeliness-units")["data"]
+    i = next(i for i, t in enumerate(traces) if t.get("name", "").startswith("Số liệu thật"))
+    names = page.evaluate(f"() => Array.from(document.querySelector('#timeliness-units .js-plotly-plot')._fullData[{i}].y)")
+    x = _xs(page, "timeliness-units", i)
+    assert abs(x[names.index("Thành phố Điện Biên Phủ")] - 2037 / 2486) < 1e-9
 
 
 # --- 6. a phone layout -----------------------------------------------------------------------
@@ -222,10 +230,11 @@ def test_phone_first_screen_holds_the_headline_figures(server: str, phone) -> No
     assert "Tỉnh Điện Biên" in sized.inner_text("#f-toggle")
     first = sized.locator(".kpi-value").first.bounding_box()
     assert first["y"] + first["height"] <= 844  # a number on the first screen
-    sized.click("#nav-toggle")
-    sized.locator("a.nav-link:has-text('Tiến độ giải quyết')").wait_for(state="visible", timeout=5000)
     sized.click("#f-toggle")
-    sized.locator("#f-period").wait_for(state="visible", timeout=5000)
+    sized.locator("#f-period").wait_for(state="visible", timeout=10000)
+    sized.wait_for_function("() => !document.querySelector('.collapsing')", timeout=10000)  # done opening
+    sized.click("#nav-toggle")
+    sized.locator("a.nav-link:has-text('Tiến độ giải quyết')").wait_for(state="visible", timeout=10000)
     # a swipe over a chart scrolls the page: no chart takes the drag
     for graph in ("overview-trend", "overview-best-worst"):
         assert _plot(sized, graph)["layout"]["dragmode"] is False
