@@ -137,7 +137,9 @@ def period_options(first: date, last: date, scheme: str) -> list[dict[str, str]]
         lo, hi = first, min(last, date(2025, 6, 30))
     opts = [{"label": v, "value": k} for k, v in RELATIVE.items()]
     for y in range(hi.year, lo.year - 1, -1):
-        opts.append({"label": f"Năm {y}", "value": str(y)})
+        # a year only when the scheme covers it whole ('today' also across 1/7/2025)
+        if P.year_period(y).start >= lo and P.year_period(y).end <= (last if scheme == "today" else hi):
+            opts.append({"label": f"Năm {y}", "value": str(y)})
         for h in (2, 1):
             p = P.half(y, h)
             if p.start >= lo and p.end <= hi:

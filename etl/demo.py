@@ -1,8 +1,23 @@
 """``python -m etl demo``: deterministic, realistic monthly sample data ("Dữ liệu minh họa").
 
-Subjects: for each selected legacy province, its agencies, its districts (the district
-People's Committee's own dossiers) and its communes, monthly 2019-01 .. 2025-06; for the 2025
-provinces they map to, their agencies and communes, 2025-07 .. the last full month.
+Subjects (who reports): for each selected legacy province its agencies, its districts (the
+district People's Committee's own dossiers) and its communes, monthly 2019-01 .. 2025-06; for
+the 2025 provinces they form, their agencies and communes, 2025-07 .. the last full month.
+
+One process per unit through the changes. Behind the subjects are *strands*, one latent process
+per legacy subject (its size, channel shares, timeliness, its stock of pending dossiers),
+simulated month by month from 2019 to the end; a subject's row of a month is the sum of the
+strands reporting to it that month, and a strand's pending dossiers go with it. So:
+- from 1/3/2025 an agency merged into another (Sở Kế hoạch và Đầu tư into Sở Tài chính ...)
+  reports under its successor (``agency_type.successor_code``);
+- from 1/7/2025 an old agency reports under the agency of the same type of its new province, an
+  old commune under its default new commune (``unit_lineage``), an island district under its
+  special zone, and the other district People's Committees under the new province's public
+  administration service centre (Trung tâm Phục vụ hành chính công), which takes their dossiers.
+A merged province's first months are the sum of its old parts (its rates their weighted
+combination), an unchanged province simply goes on, and growth and noise continue as before.
+A unit nothing flows into (no lineage) gets a process of its own from its first month. When a
+selection holds only some parts of a merged province, its 2025 figures are the sum of those parts.
 
 Calibrated on the seed documents: postal intake about 8 % (Quảng Trị 8,39 %), postal return
 about 30 % (31,9 %), online intake rising from a few percent in 2019 towards 50 %, overdue
@@ -12,7 +27,8 @@ scale like Điện Biên's 1.785 / 243 / 86 (levels 2/3/4) in early 2020.
 
 Every row satisfies the Biểu 06 identities (received = carried + online + direct/postal =
 settled + pending; settled = early + on time + overdue; pending = within + overdue) and the
-stock chain (carried over = previous month's pending). Everything goes into one 'demo' batch.
+stock chain (carried over = previous month's pending; where units merge, the sum of the merged
+units' pending). Everything goes into one 'demo' batch.
 """
 
 from __future__ import annotations
@@ -24,7 +40,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, update
 
 from data import periods as P
 from data.schema import (
@@ -33,6 +49,7 @@ from data.schema import (
     agency,
     agency_type,
     dossier_stat,
+    load_batch,
     postal_agreement,
     procedure_offer,
     unit,
@@ -41,7 +58,7 @@ from data.schema import (
 from data.store import bulk_insert
 from etl.store import PeriodCache, close_batch, open_batch, sha256_bytes
 
-GENERATOR_VERSION = "demo-1"
+GENERATOR_VERSION = "demo-2"  # demo-2: one process per unit through the changes
 LEGACY_FIRST = date(2019, 1, 1)
 LEGACY_LAST = date(2025, 6, 30)
 NEW_FIRST = date(2025, 7, 1)
@@ -60,6 +77,8 @@ class Subjects:
     province_id: np.ndarray
     valid_from: np.ndarray  # month index (inclusive)
     valid_to: np.ndarray  # month index (inclusive)
+    type_code: np.ndarray  # agency type ('' for units)
+    successor: np.ndarray  # the agency type that takes over an ended agency ('' none)
 
 
 def last_full_month(today: date | None = None) -> date:
@@ -116,7 +135,8 @@ def _month_index(d: date, first: date) -> int:
 def _subjects(conn: Connection, scheme: str, province_ids: list[int], first: date, last: date) -> Subjects:
     n_months = _month_index(last, first) + 1
     ag = conn.execute(
-        select(agency.c.id, agency.c.unit_id, agency_type.c.valid_from, agency_type.c.valid_to)
+        select(agency.c.id, agency.c.unit_id, agency_type.c.valid_from, agency_type.c.valid_to, agency.c.type_code,
+               agency_type.c.successor_code)
         .join(agency_type, agency_type.c.code == agency.c.type_code)
         .where(agency.c.unit_id.in_(province_ids))
         .order_by(agency.c.id)
@@ -142,27 +162,113 @@ def _subjects(conn: Connection, scheme: str, province_ids: list[int], first: dat
 
     # an agency created after the last month never reports (its month index lies past the end)
     a_from = [n_months if vf is not None and vf > last else (idx(vf, 0) if vf is None or vf >= first else 0)
-              for _, _, vf, _ in ag]
-    a_to = [n_months - 1 if vt is None else (_month_index(vt, first) if vt >= first else -1) for *_, vt in ag]
+              for _, _, vf, *_ in ag]
+    a_to = [n_months - 1 if vt is None else (_month_index(vt, first) if vt >= first else -1) for _, _, _, vt, *_ in ag]
     n_a, n_d, n_c = len(ag), len(dist), len(comm)
     return Subjects(
-        unit_id=np.concatenate([[u for _, u, _, _ in ag], dist["id"], comm["id"]]).astype(np.int64),
-        agency_id=np.concatenate([[a for a, *_ in ag], -np.ones(n_d + n_c)]).astype(np.int64),
+        unit_id=np.concatenate([[r[1] for r in ag], dist["id"], comm["id"]]).astype(np.int64),
+        agency_id=np.concatenate([[r[0] for r in ag], -np.ones(n_d + n_c)]).astype(np.int64),
         kind=np.array(["agency"] * n_a + ["district"] * n_d + ["commune"] * n_c),
-        province_id=np.concatenate([[u for _, u, _, _ in ag], dist["parent_id"], comm_prov]).astype(np.int64),
+        province_id=np.concatenate([[r[1] for r in ag], dist["parent_id"], comm_prov]).astype(np.int64),
         valid_from=np.concatenate([a_from, np.zeros(n_d + n_c)]).astype(int),
         valid_to=np.concatenate([a_to, np.full(n_d + n_c, n_months - 1)]).astype(int),
+        type_code=np.array([r[4] for r in ag] + [""] * (n_d + n_c), dtype=object),
+        successor=np.array([r[5] or "" for r in ag] + [""] * (n_d + n_c), dtype=object),
     )
 
 
-def _traits(rng: np.random.Generator, s: Subjects, scheme: str) -> dict[str, np.ndarray]:
-    n = len(s.unit_id)
-    is_a, is_d, is_c = s.kind == "agency", s.kind == "district", s.kind == "commune"
-    provinces = np.unique(s.province_id)
+def _concat(a: Subjects, b: Subjects) -> Subjects:
+    return Subjects(**{f: np.concatenate([getattr(a, f), getattr(b, f)]) for f in a.__dataclass_fields__})
+
+
+def _none() -> Subjects:
+    z = np.zeros(0, dtype=np.int64)
+    return Subjects(z, z, np.array([], dtype="<U8"), z, z, z, np.array([], dtype=object), np.array([], dtype=object))
+
+
+@dataclass
+class Strands:
+    """The latent processes and whom each reports to, month by month (subject index, -1 none)."""
+
+    rep: np.ndarray  # (strands, months)
+    kind: np.ndarray  # the kind of unit the strand began as
+    province_id: np.ndarray  # the province it began in (for province-wide traits)
+    new_unit: np.ndarray  # bool: began as a 2025 unit (sized like one)
+
+
+def _strands(conn: Connection, leg: Subjects, new: Subjects, n_months: int) -> Strands:
+    """A strand per legacy subject (an agency that only takes over merged ones, such as Sở Nông
+    nghiệp và Môi trường from 1/3/2025, has none of its own), traced through the agency merges
+    and the lineage to 1/7/2025; a strand of its own for every subject nothing flows into."""
+    n_leg, j_new = len(leg.unit_id), _month_index(NEW_FIRST, LEGACY_FIRST)
+    by_type = {(p, t): i for i, (p, t) in enumerate(zip(leg.province_id, leg.type_code, strict=True)) if t}
+    succ = np.array([by_type.get((p, s), -1) if s else -1
+                     for p, s in zip(leg.province_id, leg.successor, strict=True)], dtype=np.int64)
+    taken_over = {(p, s) for p, s in zip(leg.province_id, leg.successor, strict=True) if s}
+    own = (leg.valid_from == 0) | ~np.array([(p, t) in taken_over
+                                            for p, t in zip(leg.province_id, leg.type_code, strict=True)], dtype=bool)
+    start = np.flatnonzero(own)
+    n_leg_m = min(n_months, j_new)
+    months = np.arange(n_leg_m)
+
+    def valid(r: np.ndarray) -> np.ndarray:
+        safe = np.where(r >= 0, r, 0)
+        return (r >= 0) & (leg.valid_from[safe] <= months) & (months <= leg.valid_to[safe])
+
+    r = np.repeat(start[:, None], n_leg_m, axis=1)
+    for _ in range(3):  # an ended agency reports under its successor (chains are short)
+        r = np.where(~valid(r) & (r >= 0), succ[np.where(r >= 0, r, 0)], r)
+    r = np.where(valid(r), r, -1)
+    rep = np.full((len(start), n_months), -1, dtype=np.int64)
+    rep[:, :n_leg_m] = r
+    kind, prov, new_unit = leg.kind[start], leg.province_id[start], np.zeros(len(start), dtype=bool)
+    if n_months > j_new and len(new.unit_id):
+        dest = _destinations(conn, leg, new, r[:, -1])
+        rep[:, j_new:] = np.where(dest >= 0, dest + n_leg, -1)[:, None]
+        fed = np.zeros(len(new.unit_id), dtype=bool)
+        fed[dest[dest >= 0]] = True
+        lone = np.flatnonzero(~fed)  # 2025 units without lineage: a process of their own
+        extra = np.full((len(lone), n_months), -1, dtype=np.int64)
+        extra[:, j_new:] = (lone + n_leg)[:, None]
+        rep = np.vstack([rep, extra])
+        kind = np.concatenate([kind, new.kind[lone]])
+        prov = np.concatenate([prov, new.province_id[lone]])
+        new_unit = np.concatenate([new_unit, np.ones(len(lone), dtype=bool)])
+    return Strands(rep, kind, prov, new_unit)
+
+
+def _destinations(conn: Connection, leg: Subjects, new: Subjects, june: np.ndarray) -> np.ndarray:
+    """For each strand, by the legacy subject it reports to in June 2025 (``june``), the 2025
+    subject it reports to from July: the agency of the same type of the new province, the default
+    new commune of an old commune (or special zone of an island district); the new province's
+    public administration service centre takes the other district People's Committees' dossiers."""
+    lin = dict(conn.execute(select(unit_lineage.c.old_unit_id, unit_lineage.c.new_unit_id)
+                            .where(unit_lineage.c.is_default.is_(True))).all())
+    new_commune = {int(u): i for i, (u, k) in enumerate(zip(new.unit_id, new.kind, strict=True)) if k == "commune"}
+    new_agency = {(int(p), t): i for i, (p, t) in enumerate(zip(new.province_id, new.type_code, strict=True)) if t}
+    out = np.full(len(june), -1, dtype=np.int64)
+    for a, s in enumerate(june):
+        if s < 0:
+            continue
+        province = lin.get(int(leg.province_id[s]))
+        kind = leg.kind[s]
+        target = new_commune.get(lin.get(int(leg.unit_id[s]), -1)) if kind != "agency" else \
+            new_agency.get((province, leg.type_code[s]))
+        for fallback in ("TTPVHCC", "VP"):
+            if target is None:
+                target = new_agency.get((province, fallback))
+        out[a] = -1 if target is None else target
+    return out
+
+
+def _traits(rng: np.random.Generator, st: Strands) -> dict[str, np.ndarray]:
+    n = len(st.kind)
+    is_a, is_d = st.kind == "agency", st.kind == "district"
+    provinces = np.unique(st.province_id)
     prov_digital = dict(zip(provinces, rng.normal(0, 0.5, len(provinces)), strict=True))
     prov_postal = dict(zip(provinces, rng.lognormal(0, 0.35, len(provinces)), strict=True))
     size = np.where(is_a, rng.lognormal(np.log(180), 1.0, n), np.where(is_d, rng.lognormal(np.log(450), 0.6, n),
-                    rng.lognormal(np.log(45 if scheme == "legacy" else 140), 0.8, n)))
+                    rng.lognormal(np.log(np.where(st.new_unit, 140, 45)), 0.8, n)))
     # Online adoption: agencies first, then districts, communes last (about half start after 2020).
     start = np.where(is_a, rng.normal(6, 10, n), np.where(is_d, rng.normal(12, 10, n), rng.normal(22, 14, n)))
     # Timeliness: most units settle on time; a tail of weak units (up to > 80 % overdue).
@@ -170,14 +276,16 @@ def _traits(rng: np.random.Generator, s: Subjects, scheme: str) -> dict[str, np.
     overdue = np.where(weak, rng.uniform(0.45, 0.92, n), rng.beta(0.7, 9, n))
     return {
         "size": size,
-        "digital": np.array([prov_digital[p] for p in s.province_id]) + rng.normal(0, 0.6, n),
+        "digital": np.array([prov_digital[p] for p in st.province_id]) + rng.normal(0, 0.6, n),
         "start": start,
-        "postal": np.clip(0.095 * np.array([prov_postal[p] for p in s.province_id]) * rng.lognormal(0, 0.5, n),
+        "postal": np.clip(0.095 * np.array([prov_postal[p] for p in st.province_id]) * rng.lognormal(0, 0.5, n),
                           0, 0.6),
         "ret_postal": np.clip(rng.normal(0.32, 0.12, n), 0.02, 0.85),
         "overdue": overdue,
         "settle": np.clip(rng.normal(0.86, 0.05, n), 0.6, 0.98),
-        "is_c": is_c,
+        # the procedure catalogue a unit of this kind offers
+        "catalogue": np.where(is_a, rng.integers(40, 160, n), np.where(is_d, rng.integers(100, 135, n),
+                                                                      rng.integers(95, 125, n))).astype(float),
     }
 
 
@@ -186,15 +294,20 @@ def _online_share(t_years: float, digital: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(-3.4 + 0.55 * t_years + digital)))
 
 
-def _simulate(rng: np.random.Generator, s: Subjects, tr: dict, months: list[P.Period]) -> dict[str, np.ndarray]:
-    """Monthly counts for all subjects; returns flat arrays (subject index, month index, columns)."""
-    n = len(s.unit_id)
+def _simulate(rng: np.random.Generator, rep: np.ndarray, tr: dict, months: list[P.Period]) -> dict[str, np.ndarray]:
+    """Monthly counts of every strand, summed per subject it reports to; flat arrays (subject
+    index, month index, columns). A strand's pending dossiers are carried into its next month
+    whoever it reports to then, so stocks pass on when units merge."""
+    n = rep.shape[0]
     carried = rng.poisson(tr["size"] * 0.1)
+    started = np.zeros(n, dtype=bool)
     out = {k: [] for k in ("subj", "month", *DOSSIER_COUNTS)}
     for j, per in enumerate(months):
-        active = (s.valid_from <= j) & (j <= s.valid_to)
-        start_now = active & (s.valid_from == j) & (j > 0)
+        to = rep[:, j]
+        active = to >= 0
+        start_now = active & ~started & (j > 0)
         carried = np.where(start_now, rng.poisson(tr["size"] * 0.1), carried)
+        started |= active
         t = (per.start.year - 2019) + (per.start.month - 1) / 12
         trend = 1 + 0.03 * t
         new = rng.poisson(tr["size"] * SEASON[per.start.month - 1] * trend * rng.gamma(20, 1 / 20, n))
@@ -222,28 +335,46 @@ def _simulate(rng: np.random.Generator, s: Subjects, tr: dict, months: list[P.Pe
             "returned_postal": ret_postal,
         }
         idx = np.flatnonzero(active)
-        out["subj"].append(idx)
-        out["month"].append(np.full(len(idx), j))
+        idx = idx[np.argsort(to[idx], kind="stable")]
+        keys = to[idx]
+        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
+        out["subj"].append(keys[first])
+        out["month"].append(np.full(len(first), j))
         for k, v in cols.items():
-            out[k].append(None if v is None else v[idx])
+            out[k].append(None if v is None else np.add.reduceat(v[idx], first) if len(first) else v[idx])
         carried = pending
     return {k: (np.concatenate(v) if v[0] is not None else None) for k, v in out.items()}
 
 
-def _offers(rng: np.random.Generator, s: Subjects, tr: dict, quarters: list[P.Period],
-            first: date) -> pd.DataFrame:
+def _subject_traits(rep: np.ndarray, tr: dict, n_subjects: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(months each subject reports, its catalogue size, its digital propensity): a subject
+    takes the strands that form it in its first month, weighted by their size."""
+    ii, jj = np.nonzero(rep >= 0)
+    ss = rep[ii, jj]
+    active = np.zeros((n_subjects, rep.shape[1]), dtype=bool)
+    active[ss, jj] = True
+    first = np.where(active.any(axis=1), active.argmax(axis=1), -1)
+    at_first = jj == first[ss]
+    a, s = ii[at_first], ss[at_first]
+    w = tr["size"][a]
+    count = np.bincount(s, minlength=n_subjects)
+    weight = np.bincount(s, weights=w, minlength=n_subjects)
+    with np.errstate(invalid="ignore"):
+        catalogue = np.round(np.bincount(s, weights=tr["catalogue"][a], minlength=n_subjects) / count)
+        digital = np.bincount(s, weights=w * tr["digital"][a], minlength=n_subjects) / weight
+    return active, np.nan_to_num(catalogue).astype(int), np.nan_to_num(digital)
+
+
+def _offers(s: Subjects, active: np.ndarray, catalogue: np.ndarray, digital: np.ndarray,
+            quarters: list[P.Period]) -> pd.DataFrame:
     """Quarterly procedure offer per subject: levels 2/3/4 to 2022, partial/full-process after."""
-    n = len(s.unit_id)
-    base = np.where(s.kind == "agency", rng.integers(40, 160, n),
-                    np.where(s.kind == "district", rng.integers(100, 135, n), rng.integers(95, 125, n)))
     frames = []
     for per in quarters:
         t = (per.start.year - 2019) + (per.start.month - 1) / 12
-        j0 = _month_index(per.start, first)
-        active = (s.valid_from <= j0 + 2) & (j0 <= s.valid_to)
-        idx = np.flatnonzero(active)
-        total = base[idx]
-        online = np.clip(0.10 + 0.115 * t + 0.05 * tr["digital"][idx], 0.05, 0.97)
+        j0 = _month_index(per.start, LEGACY_FIRST)
+        idx = np.flatnonzero(active[:, j0:j0 + 3].any(axis=1))
+        total = catalogue[idx]
+        online = np.clip(0.10 + 0.115 * t + 0.05 * digital[idx], 0.05, 0.97)
         o = np.round(total * online).astype(int)
         f = np.round(total * np.clip(online * (0.25 + 0.05 * t), 0, online)).astype(int)
         df = pd.DataFrame({"i": idx, "procedures_total": total,
@@ -255,6 +386,44 @@ def _offers(rng: np.random.Generator, s: Subjects, tr: dict, quarters: list[P.Pe
         df["period"] = per
         frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _agreements(rng: np.random.Generator, s: Subjects, rep: np.ndarray, active: np.ndarray,
+                size: np.ndarray) -> pd.DataFrame:
+    """Postal cooperation agreements: most agencies and district PPCs sign in 2017-2021; a unit
+    formed by a merge has one from its first day when the main agency it continues (the one
+    bringing the most dossiers) had one."""
+    first = np.where(active.any(axis=1), active.argmax(axis=1), -1)
+    cand = np.flatnonzero(s.kind != "commune")
+    draws = rng.random(len(cand)) < 0.88
+    days = rng.integers(0, (date(2021, 12, 31) - date(2017, 1, 1)).days, len(cand))
+    own_first = np.zeros(len(s.unit_id), dtype=bool)  # subjects with a strand of their own
+    live = np.flatnonzero((rep >= 0).any(axis=1))
+    own_first[rep[live, np.argmax(rep[live] >= 0, axis=1)]] = True
+    signed: dict[int, date] = {}
+    for k in np.argsort(first[cand], kind="stable"):
+        i, f = int(cand[k]), int(first[cand[k]])
+        if f < 0:
+            continue
+        begins = date(LEGACY_FIRST.year + f // 12, f % 12 + 1, 1)
+        if f == 0 or own_first[i] and f != _month_index(NEW_FIRST, LEGACY_FIRST):
+            if draws[k]:
+                signed[i] = max(date.fromordinal(date(2017, 1, 1).toordinal() + int(days[k])),
+                                begins if f else date(2017, 1, 1))
+            continue
+        came = rep[:, f] == i
+        before = pd.Series(size[came]).groupby(rep[came, f - 1]).sum().drop(-1, errors="ignore")
+        agencies = before[s.kind[before.index.to_numpy()] == "agency"] if len(before) else before
+        main = (agencies if len(agencies) else before).idxmax() if len(before) else None
+        if (main in signed) if main is not None else draws[k]:  # as the main unit it continues
+            signed[i] = begins
+    keys = np.array(sorted(signed), dtype=np.int64)
+    agency_ids = s.agency_id[keys]
+    agr = pd.DataFrame({"unit_id": s.unit_id[keys],
+                        "agency_id": pd.array(np.where(agency_ids < 0, 0, agency_ids), dtype="Int64"),
+                        "signed_on": [signed[int(k)] for k in keys]})
+    agr.loc[agency_ids < 0, "agency_id"] = pd.NA
+    return agr
 
 
 def run_demo(engine: Engine, provinces: str = "default", seed: int = 2025, until: str | None = None) -> int:
@@ -272,19 +441,7 @@ def run_demo(engine: Engine, provinces: str = "default", seed: int = 2025, until
             print(f"{name}: dữ liệu minh họa này đã có, không thay đổi.", file=sys.stderr)
             return 0
         rng = np.random.default_rng([seed, zlib.crc32(provinces.encode())])
-        periods = PeriodCache(conn)
-        total = 0
-        plan = [("legacy", old_ids, LEGACY_FIRST, min(LEGACY_LAST, last))]
-        if last >= NEW_FIRST:
-            plan.append(("2025", new_ids, NEW_FIRST, last))
-        for scheme, prov_ids, first, end in plan:
-            if end < first:
-                continue
-            total += _generate_scheme(conn, rng, batch_id, periods, scheme, prov_ids, first, end)
-        from sqlalchemy import update
-
-        from data.schema import load_batch
-
+        total = _generate(conn, rng, batch_id, PeriodCache(conn), old_ids, new_ids, last)
         conn.execute(update(load_batch).where(load_batch.c.id == batch_id).values(rows=total))
         close_batch(conn, batch_id, covered, whole=provinces.strip().lower() == "all", progress=True)
     print(f"{name}: đã sinh {total:,} dòng dữ liệu minh họa".replace(",", ".")
@@ -292,13 +449,15 @@ def run_demo(engine: Engine, provinces: str = "default", seed: int = 2025, until
     return 0
 
 
-def _generate_scheme(conn: Connection, rng: np.random.Generator, batch_id: int, periods: PeriodCache,
-                     scheme: str, prov_ids: list[int], first: date, end: date) -> int:
-    months = P.months_between(first, end)
-    subj = _subjects(conn, scheme, prov_ids, first, end)
-    tr = _traits(rng, subj, scheme)
-    label = "trước 01/07/2025" if scheme == "legacy" else "từ 01/07/2025"
-    sim = _simulate(rng, subj, tr, months)
+def _generate(conn: Connection, rng: np.random.Generator, batch_id: int, periods: PeriodCache,
+              old_ids: list[int], new_ids: list[int], last: date) -> int:
+    months = P.months_between(LEGACY_FIRST, last)
+    leg = _subjects(conn, "legacy", old_ids, LEGACY_FIRST, min(LEGACY_LAST, last))
+    new = _subjects(conn, "2025", new_ids, NEW_FIRST, last) if last >= NEW_FIRST else _none()
+    subj = _concat(leg, new)
+    st = _strands(conn, leg, new, len(months))
+    tr = _traits(rng, st)
+    sim = _simulate(rng, st.rep, tr, months)
     month_pid = np.array([periods.id_for(p) for p in months])
     ref = f"demo:{GENERATOR_VERSION}"
     n = len(sim["subj"])
@@ -314,11 +473,11 @@ def _generate_scheme(conn: Connection, rng: np.random.Generator, batch_id: int, 
     for c in DOSSIER_COUNTS:
         data[c] = sim[c] if sim[c] is not None else np.full(n, None, dtype=object)
     frame = pd.DataFrame(data, columns=columns)
-    bulk_insert(conn, dossier_stat, frame, f"Hồ sơ {label}")
+    bulk_insert(conn, dossier_stat, frame, "Hồ sơ")
 
-    quarters = sorted({(p.start.year, (p.start.month - 1) // 3 + 1) for p in months})
-    qpers = [P.quarter(y, q) for y, q in quarters]
-    of = _offers(rng, subj, tr, qpers, first)
+    active, catalogue, digital = _subject_traits(st.rep, tr, len(subj.unit_id))
+    quarters = [P.quarter(y, q) for y, q in sorted({(p.start.year, (p.start.month - 1) // 3 + 1) for p in months})]
+    of = _offers(subj, active, catalogue, digital, quarters)
     if not of.empty:
         of["batch_id"], of["source_ref"], of["scope"] = batch_id, ref, "own"
         of["unit_id"] = subj.unit_id[of["i"]]
@@ -333,22 +492,11 @@ def _generate_scheme(conn: Connection, rng: np.random.Generator, batch_id: int, 
         for c in OFFER_COUNTS:
             of[c] = pd.to_numeric(of[c], errors="coerce").round().astype("Int64") if c in of else pd.NA
         cols = ["batch_id", "source_ref", "unit_id", "agency_id", "scope", "period_id", *OFFER_COUNTS]
-        bulk_insert(conn, procedure_offer, of[cols], f"TTHC {label}")
+        bulk_insert(conn, procedure_offer, of[cols], "TTHC")
 
-    # Postal cooperation agreements: most agencies and district PPCs sign in 2017-2021.
-    cand = np.flatnonzero(subj.kind != "commune")
-    signs = rng.random(len(cand)) < 0.88
-    days = rng.integers(0, (date(2021, 12, 31) - date(2017, 1, 1)).days, len(cand))
-    agr = pd.DataFrame({
-        "batch_id": batch_id, "source_ref": ref, "unit_id": subj.unit_id[cand][signs],
-        "agency_id": pd.array(np.where(subj.agency_id[cand][signs] < 0, 0, subj.agency_id[cand][signs]),
-                              dtype="Int64"),
-        "signed_on": [date.fromordinal(date(2017, 1, 1).toordinal() + int(d)) for d in days[signs]],
-    })
-    agr.loc[subj.agency_id[cand][signs] < 0, "agency_id"] = pd.NA
-    if scheme == "2025":
-        agr["signed_on"] = [max(d, date(2025, 7, 1)) for d in agr["signed_on"]]
-    bulk_insert(conn, postal_agreement, agr, f"Thỏa thuận BCCI {label}")
+    agr = _agreements(rng, subj, st.rep, active, tr["size"]).assign(batch_id=batch_id, source_ref=ref)
+    bulk_insert(conn, postal_agreement, agr[["batch_id", "source_ref", "unit_id", "agency_id", "signed_on"]],
+                "Thỏa thuận BCCI")
     return len(frame) + len(of) + len(agr)
 
 

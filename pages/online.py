@@ -25,7 +25,8 @@ def layout(**params: str) -> html.Div:
 def _zero(kids: pd.DataFrame) -> dbc.Card:
     part = kids[kids["metric"] == "online_intake_share"]
     zero = part[part["numerator"] == 0].sort_values("denominator", ascending=False)
-    body = (html.P("Mọi đơn vị đều đã có hồ sơ trực tuyến trong kỳ.", className="text-muted") if zero.empty else
+    body = (html.P("Chưa có số liệu cho kỳ này" if part.empty else "Mọi đơn vị đều đã có hồ sơ trực tuyến trong kỳ.",
+                   className="text-muted") if zero.empty else
             dbc.Table([html.Thead(html.Tr([html.Th("Đơn vị"), html.Th("Hồ sơ tiếp nhận trong kỳ")])),
                        html.Tbody([html.Tr([html.Td(r.name), html.Td(format_int(r.denominator), className="text-end")])
                                    for r in zero.head(50).itertuples(index=False)])],

@@ -60,11 +60,31 @@ def test_biểu06_identities_on_every_row(lai_chau: Engine) -> None:
     assert (counts >= 0).all().all()
 
 
+MERGED_ON_1_MARCH = {"SNV", "STC", "SXD", "SKHCN", "VP", "SNNMT", "SDTTG"}  # take over merged agencies
+
+
+def _with_types(engine: Engine, r: pd.DataFrame) -> pd.DataFrame:
+    from data.schema import agency
+
+    with engine.connect() as conn:
+        types = dict(conn.execute(select(agency.c.id, agency.c.type_code)).all())
+    return r.assign(type_code=r["agency_id"].map(types))
+
+
 def test_carried_over_is_previous_pending(lai_chau: Engine) -> None:
-    r = _rows(lai_chau).sort_values(["unit_id", "agency_id", "start_date"])
+    """Each unit carries over what it had pending; a department that took over a merged one
+    on 1/3/2025 carries both, so the province's total stock passes on whole every month."""
+    r = _with_types(lai_chau, _rows(lai_chau)).sort_values(["unit_id", "agency_id", "start_date"])
     r["prev_pending"] = r.groupby(["unit_id", "agency_id"], dropna=False)["pending_total"].shift()
     chained = r[r["prev_pending"].notna()]
-    assert len(chained) > 1000 and (chained["received_carried"] == chained["prev_pending"]).all()
+    merge = (chained["start_date"] == date(2025, 3, 1)) & chained["type_code"].isin(MERGED_ON_1_MARCH)
+    assert len(chained) > 1000 and (chained["received_carried"] == chained["prev_pending"])[~merge].all()
+    taken = (chained["received_carried"] - chained["prev_pending"])[merge]  # the merged one's pending
+    assert merge.sum() >= 4 and (taken >= 0).all() and (taken > 0).sum() >= 3
+    legacy = r[r["scheme"] == "legacy"].groupby("start_date")[["received_carried", "pending_total"]].sum()
+    assert (legacy["received_carried"].iloc[1:].to_numpy() == legacy["pending_total"].iloc[:-1].to_numpy()).all()
+    new = r[r["scheme"] == "2025"].groupby("start_date")[["received_carried", "pending_total"]].sum()
+    assert new["received_carried"].iloc[0] == legacy["pending_total"].iloc[-1]  # 1/7/2025: nothing lost
 
 
 def test_schemes_meet_at_1_july_2025(lai_chau: Engine) -> None:
@@ -173,3 +193,94 @@ def test_each_indicator_carries_its_own_provenance(dien_bien_mixed: Engine) -> N
     # a month without stated figures: every indicator is demo
     feb = queries.headline_metrics(dien_bien_mixed, P.month(2020, 3), "legacy", int(prov["id"]))
     assert set(feb["dataset"]) == {"demo"}
+
+
+# --- one process per unit across 1/7/2025 (issue 9) -------------------------------------------
+
+MAIN = ["online_intake_share", "postal_intake_share", "overdue_rate", "index766_timeliness",
+        "postal_return_share", "online_offer_share"]
+JUMP_POINTS = 5.0  # the demo generator before issue 9 jumped up to 28 points (online filing)
+
+
+def _one_to_one(engine: Engine) -> list[str]:
+    """Codes of the provinces the 2025 merger left alone (one old province, one new)."""
+    u = queries.units_frame(engine)
+    new = u[(u["scheme"] == "2025") & (u["level"] == "province")]
+    return sorted(u.at[olds[0], "code"] for olds in (queries.old_provinces(engine, int(i)) for i in new.index)
+                  if len(olds) == 1)
+
+
+@pytest.fixture(scope="module")
+def across(template_db, tmp_path_factory) -> Engine:  # noqa: ANN001
+    """Every province the merger left alone, and Quảng Bình + Quảng Trị (merged into Quảng Trị)."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("across") / "across.sqlite"
+    shutil.copy(template_db, path)
+    engine = get_engine(f"sqlite:///{path}")
+    codes = _one_to_one(engine)
+    assert len(codes) == 11 and "11" in codes
+    assert run_demo(engine, provinces=",".join([*codes, "44", "45"]), until="2025-09") == 0
+    return engine
+
+
+def test_unchanged_province_continues_across_1_july_2025(across: Engine) -> None:
+    """Điện Biên and the ten other provinces the merger did not touch: their quarterly series
+    'as today's units' (the app's trend) moves by a few points at most from Q2/2025 (old units)
+    to Q3/2025 (2025 units), as from any quarter to the next."""
+    jumps = {}
+    for code in _one_to_one(across):
+        unit_id = int(queries.find_unit(across, "2025", code)["id"])
+        t = queries.view_trend(across, "today", unit_id, MAIN, date(2025, 1, 1), date(2025, 9, 30))
+        v = t.pivot_table(index="period_start", columns="metric", values="value")
+        assert len(v) == 3 and set(v.columns) == set(MAIN), (code, v)
+        for m in MAIN:
+            jumps[(code, m)] = abs(v[m].iloc[2] - v[m].iloc[1]) * 100
+    worst = max(jumps, key=jumps.get)
+    assert jumps[worst] <= JUMP_POINTS, (worst, jumps[worst])
+
+
+def test_unchanged_province_has_the_same_communes_figures(across: Engine) -> None:
+    """Today's communes of Điện Biên: Q2/2025 summed from their old communes, Q3/2025 their own;
+    online filing moves little and their dossier counts go on at the same scale."""
+    prov = int(queries.find_unit(across, "2025", "11")["id"])
+    ids = ["online_intake_share", "overdue_rate"]
+    q2 = queries.as_today(across, P.quarter(2025, 2), ids, "commune", within=prov)
+    q3 = queries.level_metrics(across, P.quarter(2025, 3), "commune", within=prov, metric_ids=ids)
+    m = q2.merge(q3, on=["key", "metric"], suffixes=("_q2", "_q3"))
+    assert m["key"].nunique() == 45
+    online = m[m["metric"] == "online_intake_share"]
+    assert ((online["value_q3"] - online["value_q2"]).abs() * 100).median() <= JUMP_POINTS
+    ratio = online["denominator_q3"] / online["denominator_q2"]
+    assert ratio.between(0.7, 1.4).mean() >= 0.9
+
+
+def test_merged_province_starts_as_the_sum_of_its_parts(across: Engine) -> None:
+    """Quảng Trị (2025) = Quảng Bình + Quảng Trị (old): its July 2025 dossiers are their June
+    dossiers summed (with the month's usual change), it carries over exactly their pending
+    dossiers, and its rates are their weighted combination."""
+    new = int(queries.find_unit(across, "2025", "44")["id"])
+    olds = queries.old_provinces(across, new)
+    assert len(olds) == 2
+    flows = [m for m in MAIN if m != "online_offer_share"]  # offers are quarterly snapshots
+    june = queries.level_metrics(across, P.month(2025, 6), "province", scheme="legacy", metric_ids=flows)
+    june = june[june["key"].isin(olds)]
+    july = queries.level_metrics(across, P.month(2025, 7), "province", scheme="2025", metric_ids=flows)
+    july = july[july["key"] == new].set_index("metric")
+    parts = june.groupby("metric")[["numerator", "denominator"]].sum()
+    ratio = july.loc["online_intake_share", "denominator"] / parts.loc["online_intake_share", "denominator"]
+    assert 0.9 <= ratio <= 1.12  # June 1,00 and July 0,98 of the seasonal pattern, plus noise
+    for m in flows:
+        combined = parts.loc[m, "numerator"] / parts.loc[m, "denominator"]
+        assert abs(july.loc[m, "value"] - combined) * 100 <= JUMP_POINTS, m
+    r = _rows(across)
+    r = r[((r["scheme"] == "legacy") & r["unit_id"].isin(olds) | (r["scheme"] == "2025") & (r["unit_id"] == new))
+          | r["unit_id"].isin(_descendants(across, [*olds, new]))]
+    pending_june = r[(r["scheme"] == "legacy") & (r["start_date"] == date(2025, 6, 1))]["pending_total"].sum()
+    carried_july = r[(r["scheme"] == "2025") & (r["start_date"] == date(2025, 7, 1))]["received_carried"].sum()
+    assert carried_july == pending_june > 0
+
+
+def _descendants(engine: Engine, province_ids: list[int]) -> list[int]:
+    u = queries.units_frame(engine)
+    return list(u.index[u["province_id"].isin(province_ids) & (u["level"] != "province")])

@@ -4,22 +4,42 @@ figures of old units shown on today's units. Every function reads the analytics 
 
 ``scheme`` of a view: 'legacy' (units until 30/06/2025), '2025', or 'today' (figures stored
 before 1/7/2025 shown on today's units: the old units' stored aggregates summed through the
-lineage, so each old unit's as-of figures are picked before they are added).
+lineage, so each old unit's as-of figures are picked before they are added; a period across
+1/7/2025, such as the year 2025, is its old units' months then today's units', data.read.across).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, select
 
 from data import periods as P
 from data.read import fetch
-from data.read.figures import HEAT_COLS, METRIC_COLS, Where, batch_names, long, sum_by, total, wide
+from data.read.across import ZERO_COLS, halves, months_across, part, spans_change, today_sources, zero_across
+from data.read.figures import (
+    ALL_IDS,
+    HEAT_COLS,
+    METRIC_COLS,
+    Where,
+    _dossier_part,
+    _merge,
+    batch_names,
+    long,
+    sum_by,
+    total,
+    wide,
+)
 from data.read.registry import Registry, registry
-from data.schema import load_batch
-from data.store import COUNTRY
+from data.schema import OFFER_COUNTS, load_batch
+from data.store import (
+    COUNT_IDS,
+    COUNTRY,
+    OFFER_IDS,
+    months_spanned,
+)
 from data.text import fold
 from data.units import SCHEME_CHANGE
 
@@ -119,42 +139,57 @@ def agency_comparison(engine: Engine, province_id: int, period: P.Period,
 def _today_wide(conn: Connection, reg: Registry, periods: list[P.Period], level: str,
                 within: int | None) -> pd.DataFrame:
     """Legacy figures summed onto 2025 units (provinces, or the communes of ``within``)."""
-    lin = reg.lineage
-    if level == "province":
-        olds = lin[lin["level"] == "province"]
-        if within is not None:
-            olds = olds[olds["new"] == within]
-        w = wide(conn, Where("province", "legacy", keys=tuple(int(o) for o in olds["old"]) if within is not None
-                             else None), periods)
-        mapping = olds.drop_duplicates("old").set_index("old")["new"]
-    else:
-        new_parent = lin["new"].map(reg.units["parent_id"])
-        com = lin[lin["level"] == "commune"]
-        isl = lin[lin["level"] == "district"]
-        if within is not None:
-            com, isl = com[new_parent[com.index] == within], isl[new_parent[isl.index] == within]
-        parts = [wide(conn, Where("commune", "legacy", keys=tuple(int(o) for o in com["old"])), periods)]
-        if len(isl):
-            parts.append(wide(conn, Where("district", "legacy", keys=tuple(int(o) for o in isl["old"])), periods))
-        w = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
-        mapping = pd.concat([com, isl]).drop_duplicates("old").set_index("old")["new"]
+    frames = []
+    for where, mapping in today_sources(reg, level, within):
+        w = wide(conn, where, periods)
+        if len(w):
+            frames.append(w.assign(key=w["key"].map(mapping)))
+    w = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if w.empty:
         return w
-    w = w.assign(key=w["key"].map(mapping))
     w = w[w["key"].notna()]
     return sum_by(w.assign(key=w["key"].astype(int)), ["pidx", "key"]) if len(w) else w
 
 
+def _wide_across(conn: Connection, reg: Registry, per: P.Period, metric_ids: list[str] | None, level: str,
+                 within: int | None, country: bool = False) -> pd.DataFrame:
+    """Every indicator of ``per`` (a period across 1/7/2025) on today's units of ``level``
+    (inside the 2025 province ``within``; the whole country with ``country``): dossier
+    indicators over all its months (data.read.across); procedure offers and agreements as of
+    its end (today's units); communes without online dossiers counted on today's communes."""
+    if country:
+        olds = [(Where("country", "legacy", keys=(COUNTRY["legacy"],)),
+                 pd.Series({COUNTRY["legacy"]: COUNTRY["2025"]}))]
+        new = Where("country", "2025", keys=(COUNTRY["2025"],))
+    else:
+        olds, new = today_sources(reg, level, within), where_for(reg, level, within, "2025")
+    expected = np.array([months_spanned(per.start, per.end)])
+    rows = months_across(conn, olds, new, per, metric_ids)
+    parts = [_dossier_part(rows, np.zeros(len(rows), dtype=bool), expected)] if len(rows) else []
+    wanted = set(ALL_IDS if metric_ids is None else metric_ids)
+    as_of = [m for m in ALL_IDS if m in wanted and (m in OFFER_IDS or m in COUNT_IDS) and m != "zero_activity_share"]
+    if as_of:
+        end = wide(conn, new, [halves(per)[1]], True, as_of)
+        parts.append(part(end, [*[f"{m}:{x}" for m in as_of for x in ("num", "den", "real", "demo")],
+                                 *OFFER_COUNTS, "b:offer", "b:agencies"]))
+    if "zero_activity_share" in wanted and level in ("province", "country"):
+        parts.append(part(zero_across(conn, reg, per, None if country else within, level), ZERO_COLS))
+    return _merge(parts)
+
+
 def _as_today(conn: Connection, reg: Registry, periods: list[P.Period], metric_ids: list[str] | None,
               level: str, within: int | None) -> pd.DataFrame:
-    before = [p for p in periods if p.start < SCHEME_CHANGE]
+    before = [p for p in periods if p.end < SCHEME_CHANGE]
     out = []
     if before:
-        idx = [i for i, p in enumerate(periods) if p.start < SCHEME_CHANGE]
+        idx = [i for i, p in enumerate(periods) if p.end < SCHEME_CHANGE]
         w = _today_wide(conn, reg, before, level, within)
         if len(w):
             w["pidx"] = w["pidx"].map(dict(enumerate(idx)))
         out.append(w)
+    for i, p in enumerate(periods):  # both sides of 1/7/2025: old units' months, then today's
+        if spans_change(p):
+            out.append(_wide_across(conn, reg, p, metric_ids, level, within).assign(pidx=i))
     after = [(i, p) for i, p in enumerate(periods) if p.start >= SCHEME_CHANGE]
     if after:
         w = wide(conn, where_for(reg, level, within, "2025"), [p for _, p in after])
@@ -202,6 +237,14 @@ def _national(conn: Connection, reg: Registry, periods: list[P.Period], scheme: 
     return long(w, periods, names, batch_names(conn), metric_ids)
 
 
+def _national_across(conn: Connection, reg: Registry, per: P.Period, metric_ids: list[str] | None) -> pd.DataFrame:
+    """The whole country for a period across 1/7/2025 (old country's months, then today's)."""
+    w = _wide_across(conn, reg, per, metric_ids, "country", None, country=True)
+    names = pd.DataFrame({"level": ["country"], "scheme": ["2025"], "code": [""], "name": ["Toàn quốc"]},
+                         index=[COUNTRY["2025"]])
+    return long(w, [per], names, batch_names(conn), metric_ids)
+
+
 def headline_metrics(engine: Engine, per: P.Period, scheme: str, unit_id: int | None,
                      metric_ids: list[str] | None = None) -> pd.DataFrame:
     """Indicators of one unit, or of the whole country (unit_id None) as the sum of its provinces."""
@@ -235,7 +278,8 @@ def view_metrics(engine: Engine, per: P.Period, scheme: str, unit_id: int | None
     with engine.connect() as conn:
         if scheme == "today":
             if unit_id is None:
-                head = _national(conn, reg, [per], "legacy", metric_ids)
+                head = _national_across(conn, reg, per, metric_ids) if spans_change(per) else \
+                    _national(conn, reg, [per], "legacy", metric_ids)
                 kids = _as_today(conn, reg, [per], kid_ids, "province", None) if kid_ids != [] else _empty()
                 return head, kids, None
             u = reg.units.loc[unit_id]
@@ -276,6 +320,12 @@ def view_trend(engine: Engine, scheme: str, unit_id: int | None, metric_ids: lis
             before = [p for p in periods if p.end < SCHEME_CHANGE]
             after = [p for p in periods if p.start >= SCHEME_CHANGE]
             parts = []
+            for p in [p for p in periods if spans_change(p)]:  # a year 2025
+                if u is None:
+                    parts.append(_national_across(conn, reg, p, metric_ids))
+                elif u["level"] == "province":
+                    w = _wide_across(conn, reg, p, metric_ids, "province", unit_id)
+                    parts.append(long(w, [p], reg.unit_names, batch_names(conn), metric_ids))
             if before and (u is None or u["level"] == "province"):
                 if u is None:
                     parts.append(_national(conn, reg, before, "legacy", metric_ids))

@@ -1,7 +1,12 @@
-"""One-off: record what the read side of commit 2561ccb (raw rows rolled up in pandas at request
-time) answers for the sampled views, before it is replaced by the analytics store (issue 8).
+"""Record what the current read side answers for the sampled views of a data set, rebuilt
+from nothing by the ETL (tests/golden/sets.py) on SQLite. Run it only when figures are meant
+to change (a new demo generator, a rule changed on purpose) and say why in the commit.
 
-    .venv/bin/python tests/golden/make_golden.py OUT.json demo|seed
+First made with the pandas read side of commit 2561ccb (issue 8); re-recorded in issue 9 with
+the analytics store on the continuous demo generator (etl/demo.py, demo-2).
+
+    .venv/bin/python tests/golden/make_golden.py tests/golden/demo_views.json.gz demo
+    .venv/bin/python tests/golden/make_golden.py tests/golden/seed_views.json.gz seed
 """
 
 from __future__ import annotations

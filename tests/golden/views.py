@@ -166,7 +166,7 @@ def answer(engine: Engine, view: dict, api) -> dict:  # noqa: ANN001
     out = {"cur": canonical(cur, []), "old": canonical(old, []),
            "kids": summary(canonical(kids, ["code"]), 1),
            "trend": summary(canonical(trend, ["period_start"]), 1),
-           "heat": summary(canonical(heat, ["key", "period_start"]), 2)}
+           "heat": summary(canonical(heat, ["name", "period_start"]), 2)}  # agency ids differ by backend
     if u is not None and u["level"] == "province" and scheme != "today":
         deps = api.agency_comparison(engine, unit_id, per)
         cols = ["code", "procedures_total", "bcci_published", "online_level3", "online_level4", "online_partial",
