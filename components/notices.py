@@ -7,7 +7,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.state import SCHEMES, ViewState
+from components.state import RELATIVE, SCHEMES, ViewState
 from components.view import View
 from data import periods as P
 
@@ -23,14 +23,20 @@ def unknown_unit(state: ViewState, path: str, elsewhere: str) -> dbc.Alert:
 
 
 def period_outside(state: ViewState, per: P.Period, path: str, covered: tuple, elsewhere: str) -> dbc.Alert | None:
-    """A notice when the period reaches outside the scheme's part of the data (``covered``:
-    first and last day); ``elsewhere``: the scheme that covers it whole ('' when none)."""
+    """A notice when the period asked for reaches outside the scheme's part of the data
+    (``covered``: first and last day): either it lies outside, or only its part inside is counted
+    (``per``, clipped by components.state.clip_to_scheme). ``elsewhere``: the scheme that covers
+    it whole ('' when none)."""
     first, last = covered
-    if first <= per.start and per.end <= last:
+    asked = P.parse_spec(state.period) if state.period not in RELATIVE else per
+    if first <= asked.start and asked.end <= last:
         return None
-    inside = per.end >= first and per.start <= last
-    text = (f"Hệ “{SCHEMES[state.scheme]}” có số liệu từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}; "
-            + (f"{per.label} chỉ được tính trong khoảng đó." if inside else f"{per.label} nằm ngoài khoảng này."))
+    if per.end < first or per.start > last:
+        text = f"{asked.label} nằm ngoài khoảng này."
+    else:
+        text = (f"{asked.label} chỉ được tính từ {max(per.start, first):%d/%m/%Y} đến "
+                f"{min(per.end, last):%d/%m/%Y}.")
+    text = f"Hệ “{SCHEMES[state.scheme]}” có số liệu từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}; " + text
     body: list = [html.Div(text)]
     if elsewhere:
         body.append(dcc.Link(f"Chuyển sang hệ “{SCHEMES[elsewhere]}”", href=path + state.query(scheme=elsewhere),

@@ -165,8 +165,19 @@ def resolve_view(params: dict[str, str], data_range: tuple[date, date]) -> tuple
         last = min(last, date(2025, 6, 30))
     else:
         first = max(first, SCHEME_START)
-    per = resolve_period(state.period, first, last)
+    per = clip_to_scheme(resolve_period(state.period, first, last), state.scheme)
     return state, per, comparison_period(per, state.compare)
+
+
+def clip_to_scheme(per: P.Period, scheme: str) -> P.Period:
+    """A period reaching across 1/7/2025 is counted inside the chosen system only (the 2025 units
+    from 01/07/2025, the old ones until 30/06/2025): "Năm 2025" of the 34 provinces is
+    01/07–31/12/2025, and the page says so (components.notices). 'today' spans both."""
+    if scheme == "2025" and per.start < SCHEME_START <= per.end:
+        return P.classify(SCHEME_START, per.end)
+    if scheme == "legacy" and per.start < SCHEME_START <= per.end:
+        return P.classify(per.start, date(2025, 6, 30))
+    return per
 
 
 def scheme_range(data_range: tuple[date, date], scheme: str) -> tuple[date, date]:

@@ -73,3 +73,27 @@ def test_no_verdict_without_a_target() -> None:
     assert set(league["light"]) == {"Chưa có mục tiêu"}
     bar = charts.bar_figure(rows, "postal_intake_share")
     assert set(bar.data[0].marker.color) == {LIGHTS[None].color}
+
+
+def test_a_year_across_the_reform_counts_inside_the_chosen_system_and_says_so() -> None:
+    """"Năm 2025" of the 34 provinces is 01/07–31/12/2025: the cards and the notice agree."""
+    from datetime import date
+
+    from components.notices import period_outside
+    from components.state import ViewState, resolve_view
+
+    rng = (date(2019, 1, 1), date(2025, 12, 31))
+    state, per, _ = resolve_view({"scheme": "2025", "period": "2025"}, rng)
+    assert (per.start, per.end) == (date(2025, 7, 1), date(2025, 12, 31))
+    note = json.dumps(period_outside(state, per, "/", (date(2025, 7, 1), date(2025, 12, 31)), "today")
+                      .to_plotly_json(), default=str, ensure_ascii=False)
+    assert "Năm 2025 chỉ được tính từ 01/07/2025 đến 31/12/2025" in note
+    _, old, _ = resolve_view({"scheme": "legacy", "period": "2025"}, rng)
+    assert (old.start, old.end) == (date(2025, 1, 1), date(2025, 6, 30))
+    _, latest, _ = resolve_view({"scheme": "2025", "period": "latest-year"}, rng)
+    assert latest.start == date(2025, 7, 1)
+    outside = period_outside(ViewState(scheme="2025", period="2024"), resolve_view(
+        {"scheme": "2025", "period": "2024"}, rng)[1], "/", (date(2025, 7, 1), date(2025, 12, 31)), "today")
+    assert "Năm 2024 nằm ngoài" in json.dumps(outside.to_plotly_json(), default=str, ensure_ascii=False)
+    assert period_outside(ViewState(scheme="2025", period="2025-Q3"), resolve_view(
+        {"scheme": "2025", "period": "2025-Q3"}, rng)[1], "/", (date(2025, 7, 1), date(2025, 12, 31)), "") is None
