@@ -31,6 +31,19 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def demo_database(template_db: Path, folder: Path, provinces: str, until: str) -> str:
+    """URL of a copy of the template with the seed figures and demo data of ``provinces`` up to
+    ``until`` (YYYY-MM), loaded by the ETL as a user would."""
+    from etl.cli import main
+
+    path = folder / "demo.sqlite"
+    shutil.copy(template_db, path)
+    url = f"sqlite:///{path}"
+    assert main(["seed", "--db", url]) == 0
+    assert main(["demo", "--provinces", provinces, "--until", until, "--db", url]) == 0
+    return url
+
+
 @pytest.fixture
 def db_url(template_db: Path, tmp_path: Path) -> str:
     """URL of a fresh, initialised SQLite database for one test."""

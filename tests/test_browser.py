@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from etl.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, demo_database
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -54,11 +54,7 @@ def _start_app(url: str, **env_extra: str) -> tuple[subprocess.Popen, str]:
 
 @pytest.fixture(scope="module")
 def db(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("browser") / "app.sqlite"
-    shutil.copy(template_db, path)
-    url = f"sqlite:///{path}"
-    assert main(["seed", "--db", url]) == 0
-    assert main(["demo", "--provinces", "11,12", "--until", "2025-12", "--db", url]) == 0
+    url = demo_database(template_db, tmp_path_factory.mktemp("browser"), "11,12", "2025-12")
     return url
 
 
@@ -84,14 +80,22 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
-def page(browser) -> Iterator[object]:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
+def new_page(browser, width: int = 1440, height: int = 1000, phone: bool = False) -> tuple[object, object]:  # noqa: ANN001
+    """A fresh browser context and page of that size (``phone``: a touch screen) that records
+    console errors and page errors in ``page.console_errors``."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN", is_mobile=phone,
+                                  has_touch=phone)
     context.set_default_navigation_timeout(90000)  # a loaded 2-core CI machine can be slow to start
     p = context.new_page()
     p.console_errors = []  # type: ignore[attr-defined]
     p.on("console", lambda m: m.type == "error" and p.console_errors.append(m.text))  # type: ignore[attr-defined]
     p.on("pageerror", lambda e: p.console_errors.append(str(e)))  # type: ignore[attr-defined]
+    return context, p
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:  # noqa: ANN001
+    context, p = new_page(browser)
     requests: list[str] = []
     p.on("request", lambda r: requests.append(r.url))
     p.requests = requests  # type: ignore[attr-defined]

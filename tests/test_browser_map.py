@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.test_browser import browser, db, server  # noqa: F401
+from tests.test_browser import browser, db, new_page, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +32,7 @@ FITTED_JS = "() => { const v = (" + VIEW_JS + ")(); return v && v.box && v.shown
 
 @pytest.fixture(params=[(1440, 900), (390, 844)], ids=["desktop", "phone"])
 def sized(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001, F811
-    width, height = request.param
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
-    context.set_default_navigation_timeout(90000)
-    p = context.new_page()
-    p.console_errors = []  # type: ignore[attr-defined]
-    p.on("console", lambda m: m.type == "error" and p.console_errors.append(m.text))  # type: ignore[attr-defined]
-    p.on("pageerror", lambda e: p.console_errors.append(str(e)))  # type: ignore[attr-defined]
+    context, p = new_page(browser, *request.param)
     yield p
     context.close()
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.test_browser import browser, db, server  # noqa: F401
+from tests.test_browser import browser, db, new_page, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 RANKING = ("/trinh-chieu?scheme=legacy&unit=11&level=commune&period=2024-Q4&metric=overdue_rate"
@@ -19,12 +19,7 @@ DEPARTMENTS = "/trinh-chieu?scheme=legacy&unit=11&period=2024-Q4&tu=/so-nganh"
 
 
 def _open(chromium, url: str, width: int = 1600, height: int = 900):  # noqa: ANN001, ANN202
-    context = chromium.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
-    context.set_default_navigation_timeout(90000)
-    page = context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))  # type: ignore[attr-defined]
-    page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]
+    context, page = new_page(chromium, width, height)
     page.goto(url)
     page.wait_for_selector("#deck .slide-graph .main-svg", state="attached", timeout=60000)
     return context, page
@@ -72,7 +67,7 @@ def test_ranking_presentation_draws_zero_bars_labels_every_unit_and_has_a_map(se
         names = page.evaluate(f"() => Array.from(document.querySelector('{graph}')._fullData"
                               ".filter(t => t.type === 'bar')[0].y)")
         assert len(names) == 19 and sorted(ticks) == sorted(names)
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert page.console_errors == []  # type: ignore[attr-defined]
     finally:
         context.close()
 
@@ -96,6 +91,6 @@ def test_key_hint_hides_in_full_screen(server: str, browser) -> None:  # noqa: A
         titles = _titles(page)
         assert "Tỷ lệ hồ sơ nộp trực tuyến theo sở, ngành" in titles
         assert "Số thủ tục hành chính theo cơ quan" in titles
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert page.console_errors == []  # type: ignore[attr-defined]
     finally:
         context.close()

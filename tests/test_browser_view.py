@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.test_browser import _plot, browser, db, page, server  # noqa: F401
+from tests.test_browser import _plot, browser, db, new_page, page, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -32,28 +32,16 @@ OVERFLOW_JS = """() => {
 }"""
 
 
-def _context_page(browser, width: int, height: int) -> tuple[object, object]:  # noqa: ANN001
-    phone = width < 600
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN", is_mobile=phone,
-                                  has_touch=phone)
-    context.set_default_navigation_timeout(90000)
-    p = context.new_page()
-    p.console_errors = []  # type: ignore[attr-defined]
-    p.on("console", lambda m: m.type == "error" and p.console_errors.append(m.text))  # type: ignore[attr-defined]
-    p.on("pageerror", lambda e: p.console_errors.append(str(e)))  # type: ignore[attr-defined]
-    return context, p
-
-
 @pytest.fixture(params=[(390, 844), (1440, 900)], ids=["phone", "desktop"])
 def sized(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
-    context, p = _context_page(browser, *request.param)
+    context, p = new_page(browser, *request.param, phone=request.param[0] < 600)
     yield p
     context.close()
 
 
 @pytest.fixture
 def phone(browser) -> Iterator[object]:  # noqa: ANN001
-    context, p = _context_page(browser, 390, 844)
+    context, p = new_page(browser, 390, 844, phone=True)
     yield p
     context.close()
 

@@ -4,7 +4,6 @@ titles, the PNG images have their size, the Excel file reads back with the same 
 from __future__ import annotations
 
 import io
-import shutil
 import struct
 import zipfile
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from components.lights import light_style
 from components.view import load_view
 from data import metrics
 from data.text import format_int, format_percent
-from etl.cli import main
+from tests.conftest import demo_database
 
 VIEW = {"scheme": "legacy", "unit": "11", "level": "district", "period": "2024-Q4"}
 SEED_VIEW = {"scheme": "legacy", "unit": "11", "level": "district", "period": "2020-01-01..2020-02-24"}
@@ -29,11 +28,7 @@ SEED_VIEW = {"scheme": "legacy", "unit": "11", "level": "district", "period": "2
 
 @pytest.fixture(scope="module")
 def db(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("exports") / "x.sqlite"
-    shutil.copy(template_db, path)
-    url = f"sqlite:///{path}"
-    assert main(["seed", "--db", url]) == 0
-    assert main(["demo", "--provinces", "11", "--until", "2025-06", "--db", url]) == 0
+    url = demo_database(template_db, tmp_path_factory.mktemp("exports"), "11", "2025-06")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TTHC_DB_URL", url)
         yield url

@@ -4,7 +4,6 @@ from July; the KPI cards, the trend, the units below and the zero-activity count
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from components.families import FAMILIES
 from components.state import period_options
 from components.view import load_view
-from etl.cli import main
+from tests.conftest import demo_database
 
 ONLINE, TIMELINESS = "/dich-vu-cong-truc-tuyen", "/tien-do-giai-quyet"
 YEAR_2025 = {"scheme": "today", "unit": "11", "period": "2025"}
@@ -22,11 +21,7 @@ YEAR_2025 = {"scheme": "today", "unit": "11", "period": "2025"}
 
 @pytest.fixture(scope="module")
 def db(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("today") / "t.sqlite"
-    shutil.copy(template_db, path)
-    url = f"sqlite:///{path}"
-    assert main(["seed", "--db", url]) == 0
-    assert main(["demo", "--provinces", "11,12", "--until", "2025-12", "--db", url]) == 0
+    url = demo_database(template_db, tmp_path_factory.mktemp("today"), "11,12", "2025-12")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TTHC_DB_URL", url)
         yield url
