@@ -72,3 +72,17 @@ def test_only_whole_years_are_offered() -> None:
     assert years("legacy") == [str(y) for y in range(2024, 2018, -1)]
     assert years("2025") == []  # 2025 begins on 1/7, 2026 is not over
     assert years("today")[0] == "2025"
+
+
+@pytest.mark.parametrize("month", ["2025-11", "2024-05"])
+def test_a_month_inside_a_quarter_shows_the_catalogue_in_force(db: str, month: str) -> None:
+    """Procedure catalogues are snapshots at quarter ends: November shows the one of 30 September
+    (not "Chưa có số liệu" beside a month full of dossiers), the same figure as the quarter's."""
+    scheme = "2025" if month >= "2025-07" else "legacy"
+    v = load_view({"scheme": scheme, "unit": "11", "period": month}, ONLINE)
+    q = "2025-Q3" if month == "2025-11" else "2024-Q1"
+    before = load_view({"scheme": scheme, "unit": "11", "period": q}, ONLINE)
+    cur, ref = v.cur.set_index("metric"), before.cur.set_index("metric")
+    for m in ("online_offer_share", "online_full_share"):
+        assert m in cur.index, m
+        assert (cur.at[m, "numerator"], cur.at[m, "denominator"]) == (ref.at[m, "numerator"], ref.at[m, "denominator"])

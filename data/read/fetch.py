@@ -11,7 +11,7 @@ last month of each period (data.store.pairs_from_parts turns the sums into indic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -178,11 +178,17 @@ def _d(value: object) -> date:
 # --- as-of figures --------------------------------------------------------------------------
 
 
+OFFER_IN_FORCE_DAYS = 92  # a catalogue snapshot stands until the next one: at most a quarter
+
+
 def offer_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
     """Offer snapshots ending inside any of the periods (pidx assigned; a snapshot inside two
-    periods appears twice)."""
+    periods appears twice). A unit with no snapshot inside a period (a month inside a quarter)
+    takes its latest snapshot of the ``OFFER_IN_FORCE_DAYS`` before the period: the catalogue in
+    force, so November shows the catalogue of 30 September instead of "no data"."""
     t = agg_offer
-    within = or_(*[and_(t.c.period_end >= p.start, t.c.period_end <= p.end) for p in periods])
+    back = timedelta(days=OFFER_IN_FORCE_DAYS)
+    within = or_(*[and_(t.c.period_end >= p.start - back, t.c.period_end <= p.end) for p in periods])
     q = select(t).where(within, *where.conditions(t))
     num = [c.name for c in t.columns if c.name.split("__")[0] in OFFER_IDS or c.name in OFFER_COUNTS]
     df = frame(conn, q, num)
@@ -190,11 +196,21 @@ def offer_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.Da
         return df
     end = _days(df["period_end"])
     df["period_end"] = end
+    key = df["key"].to_numpy(dtype=np.int64)
     parts = []
     for i, p in enumerate(periods):
-        inside = (end >= _day(p.start)) & (end <= _day(p.end))
+        a, b = _day(p.start), _day(p.end)
+        inside = (end >= a) & (end <= b)
+        before = np.flatnonzero((end < a) & (end >= a - OFFER_IN_FORCE_DAYS) & ~np.isin(key, key[inside]))
+        if len(before):  # the latest earlier snapshot of each unit without one inside
+            order = before[np.lexsort((-end[before], key[before]))]
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = key[order][1:] != key[order][:-1]
+            inside[order[first]] = True
         if inside.any():
             parts.append(df[inside].assign(pidx=i))
+    if not parts:
+        return df.iloc[0:0].assign(pidx=pd.Series(dtype=int))
     return pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
 
 
