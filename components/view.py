@@ -112,13 +112,9 @@ def load_view(params: dict[str, str], path: str = "/") -> View | None:
     targets = queries.targets_for(engine, own, per.end, unit_id)
     kid_targets = {m: queries.row_targets(engine, m, per.end, kids, unit_id) for m in below}
     # real figures of the units shown (old units' figures are not shown on today's units)
-    shown = pd.concat([cur, kids], ignore_index=True)
-    real = real_in(engine, per, shown, sorted({*own, *below})) if len(shown) and not (
-        state.scheme == "today" and per.start < date(2025, 7, 1)) else pd.DataFrame()
-    if len(real):
-        seed = queries.seed_files(engine)
-        cur, kids = name_documents(cur, real, seed), name_documents(kids, real, seed)
-        real = real_beside(real, shown)
+    real = pd.DataFrame()
+    if not (state.scheme == "today" and per.start < date(2025, 7, 1)):
+        cur, kids, real = with_documents(engine, per, cur, kids, sorted({*own, *below}))
     return View(state, per, prev, rng, unit, level, cur, old, kids, trend, first, last, ranks, unknown, elsewhere,
                 targets, kid_targets, real)
 
@@ -135,12 +131,27 @@ def real_beside(real: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
     return real[keep].reset_index(drop=True)
 
 
-def real_in(engine, per: P.Period, shown: pd.DataFrame, metric_ids: list[str]) -> pd.DataFrame:  # noqa: ANN001
-    """Real figures as stated of the units in ``shown`` for periods overlapping ``per``."""
-    units = sorted({int(k) for k, lv in zip(shown["key"], shown["level"], strict=True) if lv != "department"})
-    agencies = sorted({int(k) for k, lv in zip(shown["key"], shown["level"], strict=True) if lv == "department"})
-    return queries.stored_metrics(engine, "real", metric_ids=metric_ids, overlap=(per.start, per.end),
-                                  subjects=(units, agencies))
+def with_documents(engine, per: P.Period, cur: pd.DataFrame, kids: pd.DataFrame,  # noqa: ANN001
+                   metric_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(cur, kids with seed sources named by document, the real figures beside demo ones). Only
+    the units that need it are read: those shown with demo figures and those whose figures come
+    from the seed file; only from the real batches."""
+    batches = queries.real_batches(engine)
+    shown = pd.concat([cur, kids], ignore_index=True)
+    if batches.empty or shown.empty:
+        return cur, kids, pd.DataFrame()
+    seed = set(batches.loc[batches["kind"] == "seed", "file_name"].astype(str))
+    from_seed = shown["source"].fillna("").map(lambda s: any(x in seed for x in s.split("; ")))
+    need = shown[(shown["dataset"] != "real") | from_seed]
+    if need.empty:
+        return cur, kids, pd.DataFrame()
+    units = sorted({int(k) for k, lv in zip(need["key"], need["level"], strict=True) if lv != "department"})
+    agencies = sorted({int(k) for k, lv in zip(need["key"], need["level"], strict=True) if lv == "department"})
+    real = queries.stored_metrics(engine, "real", batch_ids=[int(i) for i in batches["id"]], metric_ids=metric_ids,
+                                  overlap=(per.start, per.end), subjects=(units, agencies))
+    if real.empty:
+        return cur, kids, real
+    return name_documents(cur, real, seed), name_documents(kids, real, seed), real_beside(real, shown)
 
 
 def name_documents(df: pd.DataFrame, real: pd.DataFrame, seed_files: set[str]) -> pd.DataFrame:

@@ -18,11 +18,11 @@ from data.read.quality import (
     completeness_rows,
     data_version,
     findings_table,
+    real_batches,
     real_coverage,
     reporting_completeness,
     scope_ids,
     scope_roots,
-    seed_files,
     stated_vs_computed,
     stored_periods,
 )
@@ -69,7 +69,7 @@ __all__ = [
     "HEAT_COLS", "METRIC_COLS", "agency_comparison", "as_today", "batches", "child_level", "children_metrics",
     "data_range", "data_version", "find_unit", "findings_table", "has_demo_data", "headline_metrics", "heat_frame",
     "heat_periods", "level_metrics", "level_metrics_multi", "metrics_table", "old_provinces", "real_coverage",
-    "reporting_completeness", "row_targets", "seed_files", "sibling_ranks", "stated_vs_computed", "stored_metrics",
+    "reporting_completeness", "real_batches", "row_targets", "sibling_ranks", "stated_vs_computed", "stored_metrics",
     "stored_periods", "stored_targets", "targets_for", "unit_metrics", "unit_options", "units_frame", "view_metrics",
     "view_trend", "completeness_rows", "outliers", "scope_ids", "scope_roots",
 ]

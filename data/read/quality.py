@@ -37,10 +37,13 @@ def batches(engine: Engine) -> pd.DataFrame:
                             columns=[c.name for c in load_batch.columns])
 
 
-def seed_files(engine: Engine) -> set[str]:
-    """File names of the seed batches (one file holding every transcribed document)."""
+def real_batches(engine: Engine) -> pd.DataFrame:
+    """The active batches of real figures: id, kind (seed: one file holding every transcribed
+    document), file_name."""
+    q = (select(load_batch.c.id, load_batch.c.kind, load_batch.c.file_name)
+         .where(load_batch.c.dataset == "real", load_batch.c.status == "active"))
     with engine.connect() as conn:
-        return {str(f) for (f,) in conn.execute(select(load_batch.c.file_name).where(load_batch.c.kind == "seed"))}
+        return pd.DataFrame(conn.execute(q).all(), columns=["id", "kind", "file_name"])
 
 
 # --- the view's scope -----------------------------------------------------------------------

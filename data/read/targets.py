@@ -67,16 +67,22 @@ def targets_for(engine: Engine, metric_ids: list[str], day: date, unit_id: int |
     return out
 
 
-def unit_targets(engine: Engine, metric_id: str, day: date, unit_ids: list[int]) -> dict[int, float | None]:
-    """{unit: target value} of one indicator for many units (each row of a league table)."""
+def unit_targets(engine: Engine, metric_id: str, day: date, unit_ids: list[int],
+                 parent_id: int | None = None) -> dict[int, float | None]:
+    """{unit: target value} of one indicator for the units of one comparison (the children of
+    ``parent_id``, or the provinces for None): the parent's target, except for the few units
+    that have one stored for themselves or their only predecessor."""
     stored = stored_targets(engine)
     if len(stored):
         stored = stored[(stored["metric_id"] == metric_id) & (stored["valid_from"] <= day) & (stored["valid_to"] >= day)]
-    if stored.empty:  # the usual case: the national default for every unit
-        t = metrics.target_for(metric_id, day)
-        return dict.fromkeys(unit_ids, t.value if t else None)
-    out: dict[int, float | None] = {}
-    for u in unit_ids:
+    t = targets_for(engine, [metric_id], day, parent_id, stored)[metric_id]
+    out: dict[int, float | None] = dict.fromkeys(unit_ids, t.value if t else None)
+    if stored.empty:
+        return out
+    lin = registry(engine).lineage
+    own = set(stored["unit_id"].dropna().astype(int))
+    heirs = set(lin.loc[lin["old"].isin(own), "new"].astype(int))
+    for u in set(unit_ids) & (own | heirs):  # a unit with its own plan (or its predecessor's)
         t = targets_for(engine, [metric_id], day, u, stored)[metric_id]
         out[u] = t.value if t else None
     return out
@@ -91,4 +97,4 @@ def row_targets(engine: Engine, metric_id: str, day: date, rows: pd.DataFrame,
     if len(part) and (part["level"] == "department").all():
         t = targets_for(engine, [metric_id], day, parent_id)[metric_id]
         return dict.fromkeys(keys, t.value if t else None)
-    return unit_targets(engine, metric_id, day, keys)
+    return unit_targets(engine, metric_id, day, keys, parent_id)
