@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, or_, select, tuple_
 
 from data import periods as P
+from data.read.registry import registry
 from data.schema import OFFER_COUNTS, agg_count, agg_dossier, agg_offer
 from data.store import (
     FIRST_PARTS,
@@ -179,13 +180,17 @@ def _d(value: object) -> date:
 
 
 OFFER_IN_FORCE_DAYS = 92  # a catalogue snapshot stands until the next one: at most a quarter
+# ... and never across a reorganisation: the agency merges of 1/3/2025 (data/reference/
+# agency_types.csv, valid_to 28/02/2025) and the new units of 1/7/2025
+REORGANISED = (date(2025, 3, 1), date(2025, 7, 1))
 
 
 def offer_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
     """Offer snapshots ending inside any of the periods (pidx assigned; a snapshot inside two
     periods appears twice). A unit with no snapshot inside a period (a month inside a quarter)
-    takes its latest snapshot of the ``OFFER_IN_FORCE_DAYS`` before the period: the catalogue in
-    force, so November shows the catalogue of 30 September instead of "no data"."""
+    takes its latest snapshot of the ``OFFER_IN_FORCE_DAYS`` before the period, none from before a
+    reorganisation: the catalogue in force, so November shows the catalogue of 30 September
+    instead of "no data", and April 2025 no catalogue of a department merged on 1/3/2025."""
     t = agg_offer
     back = timedelta(days=OFFER_IN_FORCE_DAYS)
     within = or_(*[and_(t.c.period_end >= p.start - back, t.c.period_end <= p.end) for p in periods])
@@ -197,11 +202,20 @@ def offer_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.Da
     end = _days(df["period_end"])
     df["period_end"] = end
     key = df["key"].to_numpy(dtype=np.int64)
+    agencies = registry(conn.engine).agencies if where.level == "department" else None
+
+    def ended(p: P.Period) -> np.ndarray:  # agencies gone before the period: no catalogue in force
+        if agencies is None:
+            return np.array([], dtype=np.int64)
+        gone = agencies["valid_to"].map(lambda d: d is not None and d == d and _d(d) < p.start)
+        return agencies.index[gone.to_numpy(dtype=bool)].to_numpy(dtype=np.int64)
+
     parts = []
     for i, p in enumerate(periods):
         a, b = _day(p.start), _day(p.end)
         inside = (end >= a) & (end <= b)
-        before = np.flatnonzero((end < a) & (end >= a - OFFER_IN_FORCE_DAYS) & ~np.isin(key, key[inside]))
+        since = max([a - OFFER_IN_FORCE_DAYS] + [_day(d) for d in REORGANISED if d <= p.start])
+        before = np.flatnonzero((end < a) & (end >= since) & ~np.isin(key, key[inside]) & ~np.isin(key, ended(p)))
         if len(before):  # the latest earlier snapshot of each unit without one inside
             order = before[np.lexsort((-end[before], key[before]))]
             first = np.ones(len(order), dtype=bool)
@@ -231,6 +245,14 @@ def count_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.Da
     df["period_start"], df["period_end"] = start, end
     kind = df["kind"].to_numpy()
     key = df["key"].to_numpy(dtype=np.int64)
+    agencies = registry(conn.engine).agencies if where.level == "department" else None
+
+    def ended(p: P.Period) -> np.ndarray:  # agencies gone before the period: no catalogue in force
+        if agencies is None:
+            return np.array([], dtype=np.int64)
+        gone = agencies["valid_to"].map(lambda d: d is not None and d == d and _d(d) < p.start)
+        return agencies.index[gone.to_numpy(dtype=bool)].to_numpy(dtype=np.int64)
+
     parts = []
     for i, p in enumerate(periods):
         a, b = _day(p.start), _day(p.end)
