@@ -137,6 +137,7 @@ load_batch = Table(
     Column("status", String(10), nullable=False),  # active | replaced
     Column("replaced_by", Integer, ForeignKey("load_batch.id")),
     Column("note", Text),
+    Column("loaded_by", String(80)),  # the user who confirmed it (NULL: the command line)
     Index("ix_load_batch_file", "file_name"),
 )
 
@@ -282,6 +283,56 @@ target = Table(
     Column("value", Float, nullable=False),  # fraction
     Column("source", Text, nullable=False),
     Column("batch_id", Integer, ForeignKey("load_batch.id", ondelete="CASCADE")),
+    Column("set_by", String(80)),  # the analyst who set it in the UI (NULL: a document's, loaded)
+    Column("set_at", DateTime),
+)
+
+# --- users, scopes, audit, locks (issue 10) ------------------------------------------------
+ROLES = ("viewer", "reporter", "analyst", "admin")
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(10), nullable=False),  # one of ROLES
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("password_changed_at", DateTime, nullable=False),
+)
+
+user_unit = Table(  # the units a user is scoped to (none: every unit, for admins)
+    "user_unit",
+    metadata,
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", Integer, ForeignKey("unit.id"), primary_key=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("user_name", String(80)),  # NULL: an anonymous request (a failed login names the name tried)
+    Column("action", String(30), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("ip", String(64)),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_action_at", "action", "at"),
+)
+
+period_lock = Table(  # a unit's period reviewed by an analyst: no replacement without an admin
+    "period_lock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", Integer, ForeignKey("unit.id"), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("locked_by", String(80), nullable=False),
+    Column("locked_at", DateTime, nullable=False),
+    Column("note", Text),
+    Index("ix_period_lock_unit", "unit_id"),
 )
 
 FIGURE_TABLES = (dossier_stat, procedure_offer, postal_agreement, count_stat, stated_value)
