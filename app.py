@@ -31,12 +31,27 @@ def _db_from_argv(argv: list[str]) -> None:
 
 
 def _navbar() -> dbc.Navbar:
-    """The menu: its links keep the view (pages/_nav.py); on a phone it folds behind a button."""
+    """The menu: its links keep the view (pages/_nav.py); on a phone it folds behind a button.
+    Pages for a role (``role=`` in register_page) appear for the users who have it; the signed-in
+    user's name and the sign-out button sit at the end (pages/_nav.py fills them)."""
+    pages = sorted(page_registry.values(), key=lambda p: p.get("order", 50))
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact",
                                 id={"type": "nav-link", "path": page["relative_path"]}))
-        for page in sorted(page_registry.values(), key=lambda p: p.get("order", 50)) if page.get("nav", True)
+        for page in pages if page.get("nav", True)
     ]
+    links += [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact",
+                                id={"type": "role-link", "path": page["relative_path"], "role": page["role"]}),
+                    style={"display": "none"}, id={"type": "role-item", "path": page["relative_path"]})
+        for page in pages if page.get("role")
+    ]
+    links.append(html.Form([
+        html.Span(id="nav-user", className="navbar-text text-white-50 small me-2"),
+        dcc.Input(type="hidden", name="csrf", id="logout-csrf"),
+        dbc.Button("Đăng xuất", type="submit", size="sm", color="light", outline=True, id="logout"),
+    ], action="/dang-xuat", method="post", className="d-flex align-items-center ms-lg-3", id="nav-account",
+        style={"display": "none"}))
     return dbc.Navbar(
         dbc.Container(
             [
@@ -63,18 +78,28 @@ def _geo_routes(app: Dash) -> None:
     from data import geo
     from data.queries import units_frame
 
-    cache: dict[str, bytes] = {}
+    cache: dict[tuple[str, str], bytes] = {}
 
     @app.server.route("/geo/provinces-<scheme>.geojson")
     def provinces(scheme: str) -> Response:
         if scheme not in geo.FILES:
             return Response("Không có ranh giới cho hệ đơn vị này.", status=404, mimetype="text/plain")
-        if scheme not in cache:
+        from components.login import scope_key
+        from data.read import scope
+
+        key = (scheme, scope_key())  # each scope its own boundaries: only the provinces it may read
+        if key not in cache:
             units = units_frame(get_engine(default_url()))
             prov = units[(units["scheme"] == scheme) & (units["level"] == "province")]
-            cache[scheme] = json.dumps(geo.provinces_geojson(prov, scheme)[0], ensure_ascii=False).encode()
-        resp = Response(cache[scheme], mimetype="application/geo+json")
-        resp.headers["Cache-Control"] = "public, max-age=86400"
+            allowed = scope.current()
+            if allowed is not None:
+                prov = prov[prov.index.isin(allowed)]
+            shapes = geo.provinces_geojson(prov, scheme)[0]
+            if allowed is not None:  # provinces outside the scope are not sent at all
+                shapes["features"] = [f for f in shapes["features"] if f["id"] is not None]
+            cache[key] = json.dumps(shapes, ensure_ascii=False).encode()
+        resp = Response(cache[key], mimetype="application/geo+json")
+        resp.headers["Cache-Control"] = "private, max-age=3600"
         return resp
 
 
@@ -99,6 +124,7 @@ def create_app() -> Dash:
 
     engine = get_engine(default_url())
     ensure_database(engine)
+    _first_admin(engine)
     app = Dash(
         __name__,
         background_callback_manager=_job_manager(),
@@ -113,23 +139,41 @@ def create_app() -> Dash:
     import pages._export  # noqa: F401  (exports of the current view)
     import pages._nav  # noqa: F401  (filters into the URL, menu links keeping the view)
     import pages._search  # noqa: F401  (the unit search callback shared by every page)
+    from components import login
 
+    login.install(app.server, engine)  # first: every later hook runs with the request's scope
     _geo_routes(app)
     if os.environ.get("TTHC_PAGE_CACHE", "1") != "0":
         from components import pagecache
         from data import queries
 
-        pagecache.install(app.server, default_url(), lambda: queries.data_version(engine))
+        pagecache.install(app.server, default_url(), lambda: queries.data_version(engine), login.scope_key)
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
     app.layout = html.Div(
         [dcc.Location(id="url", refresh="callback-nav"), _navbar(),
          dbc.Container(page_container, fluid=True, className="pb-4"), dcc.Download(id="export-download"),
-         dcc.Store(id="export-request"), html.Div(id="export-error", className="export-error", role="alert"),
+         dcc.Store(id="export-request"), dcc.Store(id="job-token"), html.Div(id="export-error", className="export-error", role="alert"),
          export_status()],
         lang="vi",
     )
     _prime(app)
     return app
+
+
+def _first_admin(engine) -> None:  # noqa: ANN001
+    """A database without users gets ``admin`` with a random password, shown once here."""
+    from data.auth import ensure_admin
+
+    password = ensure_admin(engine)
+    if password:
+        print("\n".join([
+            "", "=" * 72,
+            "Đã tạo người dùng quản trị đầu tiên (chỉ hiện một lần):",
+            "  tên đăng nhập: admin",
+            f"  mật khẩu:      {password}",
+            "Đổi mật khẩu:  python -m etl users passwd admin --password-stdin",
+            "Thêm người dùng: python -m etl users add TEN --role viewer --unit 11 --password-stdin",
+            "=" * 72, ""]), file=sys.stderr, flush=True)
 
 
 def _prime(app: Dash) -> None:
@@ -146,10 +190,15 @@ def _prime(app: Dash) -> None:
 
     from dash import page_registry
 
+    from components import login
     from data import queries
 
-    with app.server.test_client() as client:
-        client.get("/")
+    login.PRIMING = True  # the master's own request, before any user can ask
+    try:
+        with app.server.test_client() as client:
+            client.get("/")
+    finally:
+        login.PRIMING = False
     try:
         queries.units_frame(get_engine(default_url()))
         home = next(p for p in page_registry.values() if p["path"] == "/")

@@ -18,7 +18,12 @@ def unknown_unit(state: ViewState, path: str, elsewhere: str) -> dbc.Alert:
     if elsewhere:
         links.insert(0, dcc.Link(f"Xem mã {state.unit} trong hệ “{SCHEMES[elsewhere]}”",
                                  href=path + state.query(scheme=elsewhere), className="alert-link me-3"))
-    return dbc.Alert([html.Div(f"Không có đơn vị mã “{state.unit}” trong hệ “{SCHEMES[state.scheme]}”."),
+    from data.read import scope
+
+    text = f"Không có đơn vị mã “{state.unit}” trong hệ “{SCHEMES[state.scheme]}”"
+    if scope.current() is not None:  # or it lies outside what this user may read
+        text += " trong phạm vi bạn được xem"
+    return dbc.Alert([html.Div(text + "."),
                       html.Div(links, className="mt-1")], color="warning", id="unknown-unit")
 
 

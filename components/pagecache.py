@@ -39,9 +39,10 @@ def _code_version() -> str:
     return h.hexdigest()[:12]
 
 
-def install(server: Flask, db_url: str, data_version) -> None:  # noqa: ANN001
+def install(server: Flask, db_url: str, data_version, scope_key=lambda: "") -> None:  # noqa: ANN001
     """Serve repeated page renders of ``server`` from the shared cache. ``data_version()`` gives
-    the current data version string."""
+    the current data version string, ``scope_key()`` the readable units of the request (a page
+    drawn for one scope is never served to another)."""
     import diskcache
 
     where = os.environ.get("TTHC_CACHE_DIR") or str(
@@ -61,7 +62,8 @@ def install(server: Flask, db_url: str, data_version) -> None:  # noqa: ANN001
         except (ValueError, KeyError, TypeError):
             return None
         view = [(i.get("property"), i.get("value")) for i in inputs if isinstance(i, dict)]
-        key = hashlib.sha256(json.dumps([code, data_version(), view], ensure_ascii=False).encode()).hexdigest()
+        key = hashlib.sha256(json.dumps([code, data_version(), scope_key(), view],
+                                        ensure_ascii=False).encode()).hexdigest()
         hit = cache.get(key)
         if hit is not None:
             return Response(hit, mimetype="application/json")

@@ -35,13 +35,18 @@ class ViewState:
     @classmethod
     def from_params(cls, params: dict[str, str], default_scheme: str = "2025") -> ViewState:
         """Read URL parameters; unknown or invalid values fall back to defaults."""
-        home = os.environ.get("TTHC_HOME_PROVINCE", "").strip()
+        from data.read import scope
+
+        # a signed-in user's views start from their own unit (and cannot ask for the country,
+        # which lies outside their scope); otherwise the configured home province
+        own = scope.home_unit()
+        home = own or os.environ.get("TTHC_HOME_PROVINCE", "").strip()
         s = cls(scheme=default_scheme, unit=home)
         scheme = params.get("scheme", s.scheme)
         s = replace(s, scheme=scheme if scheme in SCHEMES else s.scheme)
         if "unit" in params:
             unit = params["unit"].strip()
-            s = replace(s, unit=unit if unit.isdigit() or unit == "" else s.unit)
+            s = replace(s, unit=unit if unit.isdigit() or (unit == "" and not own) else s.unit)
         level = params.get("level", s.level)
         s = replace(s, level=level if level in LEVELS else s.level)
         if s.scheme != "legacy" and s.level == "district":

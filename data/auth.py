@@ -153,11 +153,13 @@ _DUMMY = generate_password_hash("không-phải-mật-khẩu", method=HASH_METHOD
 
 
 def ensure_admin(engine: Engine) -> str | None:
-    """On a database without any user: create ``admin`` with a random password and return it
-    (to print once); None when users exist."""
+    """On a database without any administrator: create ``admin`` with a random password and
+    return it (to print once); None when there is one."""
     with engine.connect() as conn:
-        if conn.execute(select(app_user.c.id).limit(1)).first() is not None:
+        if conn.execute(select(app_user.c.id).where(app_user.c.role == "admin").limit(1)).first() is not None:
             return None
+        if conn.execute(select(app_user.c.id).where(app_user.c.name == "admin")).first() is not None:
+            return None  # a user named admin exists with another role: the operator's choice
     password = random_password()
     add_user(engine, "admin", "admin", password, by="hệ thống")
     return password

@@ -73,3 +73,57 @@ __all__ = [
     "stored_periods", "stored_targets", "targets_for", "unit_metrics", "unit_options", "units_frame", "view_metrics",
     "view_trend", "completeness_rows", "outliers", "scope_ids", "scope_roots",
 ]
+
+
+# --- the request's scope (issue 10) ------------------------------------------------------------
+# Every read above returns only what the signed-in user may read (data/read/scope.py): rows of
+# units outside the scope (and the country's own rows) are dropped here, in the one facade every
+# page, callback and export goes through, so no crafted request reaches another province.
+
+def _scoped(fn):  # noqa: ANN001, ANN202
+    import functools
+
+    import pandas as pd
+
+    from data.read import scope
+
+    @functools.wraps(fn)
+    def wrapper(engine: Engine, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        out = fn(engine, *args, **kwargs)
+        if scope.current() is None:
+            return out
+        if isinstance(out, tuple):
+            return tuple(scope.filter_rows(engine, x) if isinstance(x, pd.DataFrame) else x for x in out)
+        return scope.filter_rows(engine, out) if isinstance(out, pd.DataFrame) else out
+
+    return wrapper
+
+
+_SCOPED = ("agency_comparison", "as_today", "children_metrics", "headline_metrics", "heat_frame", "level_metrics",
+           "level_metrics_multi", "stored_metrics", "unit_metrics", "view_metrics", "view_trend", "outliers")
+for _name in _SCOPED:
+    globals()[_name] = _scoped(globals()[_name])
+
+_find_unit, _unit_options = find_unit, unit_options
+
+
+def find_unit(engine: Engine, scheme: str, code: str):  # noqa: ANN201, F811
+    """The unit with this code in this scheme, if the request may read it (None otherwise)."""
+    from data.read import scope
+
+    hit = _find_unit(engine, scheme, code)
+    return hit if hit is None or scope.allows(int(hit["id"])) else None
+
+
+def unit_options(engine: Engine, scheme: str, text: str = "", limit: int = 60,  # noqa: F811
+                 current: str = "") -> list[dict[str, str]]:
+    """The unit choices of the filter bar, only those the request may read."""
+    from data.read import scope
+
+    opts = _unit_options(engine, scheme, text, limit, current)
+    allowed = scope.current()
+    if allowed is None:
+        return opts
+    units = registry(engine).units
+    codes = set(units.loc[units.index.isin(allowed) & (units["scheme"] == scheme), "code"].astype(str))
+    return [o for o in opts if o["value"] in codes]

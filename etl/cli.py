@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("findings", help="In kết quả kiểm tra dữ liệu (CSV)")
     _add_db(p)
     p.add_argument("--batch", type=int, help="Chỉ lô này")
+    from etl import users
+
+    users.add_parser(sub, _add_db)
     return parser
 
 
@@ -133,6 +136,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from etl.report import run_findings
 
         return run_findings(engine, batch=args.batch)
+    if args.command == "users":
+        from etl import users
+
+        return users.run(engine, args)
     return 1
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qsl, urlencode
 
-from dash import Input, Output, callback, clientside_callback, dcc, no_update
+from dash import Input, Output, State, callback, clientside_callback, dcc, no_update
 
 from components.deck import build_deck
 from components.exports import to_png_zip, to_pptx, to_xlsx
@@ -69,12 +69,17 @@ clientside_callback(
 
 @callback(
     Output("export-download", "data"), Output("export-error", "children"),
-    Input("export-request", "data"),
+    Input("export-request", "data"), State("job-token", "data"),
     background=True, prevent_initial_call=True,
     progress=[Output("export-progress", "value"), Output("export-progress-text", "children")],
     running=[(Output("export-status", "style"), {"display": "block"}, {"display": "none"})],
 )
-def _export(set_progress, request: dict | None) -> tuple:  # noqa: ANN001
+def _export(set_progress, request: dict | None, token: str | None) -> tuple:  # noqa: ANN001
     if not request or request.get("kind") not in MIME:
         return no_update, no_update
+    from components.login import enter_job
+    from data.db import default_url, get_engine
+
+    if not enter_job(get_engine(default_url()), token):  # another process: the asker's scope
+        return no_update, "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại rồi xuất tệp."
     return _make(request["kind"], request.get("search"), request.get("path"), set_progress)

@@ -83,3 +83,24 @@ clientside_callback(
 # On a phone the filters fold behind a one-line summary, so the first screen shows figures
 clientside_callback("function(n, open) { return !open; }", Output("f-collapse", "is_open"),
                     Input("f-toggle", "n_clicks"), State("f-collapse", "is_open"), prevent_initial_call=True)
+
+
+@callback(
+    Output("nav-user", "children"), Output("logout-csrf", "value"), Output("nav-account", "style"),
+    Output({"type": "role-item", "path": ALL}, "style"), Output("job-token", "data"),
+    Input("url", "pathname"), State({"type": "role-link", "path": ALL, "role": ALL}, "id"),
+)
+def _account(_path: str, links: list[dict]) -> tuple:
+    """The signed-in user's name, the sign-out form's CSRF token, the pages of their role, and
+    the signed token background exports run with."""
+    from components.access import current_user
+    from components.login import csrf_token, job_token
+
+    user = current_user()
+    hidden = {"display": "none"}
+    token = job_token(get_engine(default_url()))
+    if user is None:  # the public (TTHC_PUBLIC=1): no account, no role pages
+        return "", "", hidden, [hidden for _ in links], token
+    roles = {"viewer": "xem", "reporter": "báo cáo", "analyst": "phân tích", "admin": "quản trị"}
+    return (f"{user.name} ({roles[user.role]})", csrf_token(), None,
+            [None if user.can(link["role"]) else hidden for link in links], token)

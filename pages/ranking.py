@@ -84,7 +84,8 @@ def layout(**params: str) -> html.Div:
                     md=6, className="mb-2"),
         ]),
         dbc.Row([
-            dbc.Col(map_card(geojson, map_df, m.id, per.end, unit_scheme, unit, units), lg=5, className="mb-3"),
+            dbc.Col(map_card(geojson, map_df, m.id, per.end, unit_scheme, unit, readable(units)), lg=5,
+                    className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(f"Bảng xếp hạng ({len(table)} đơn vị)"
                                              + (" — bấm vào một dòng để xem cấp dưới" if drillable else "")),
                               dbc.CardBody([_own_rank(engine, state, per, unit, m), target_line(m, target),
@@ -94,6 +95,14 @@ def layout(**params: str) -> html.Div:
         ]),
         dcc.Store(id="rank-level", data=level),
     ])
+
+
+def readable(units: pd.DataFrame) -> pd.DataFrame:
+    """The units the signed-in user may read (the map draws only their provinces)."""
+    from data.read import scope
+
+    allowed = scope.current()
+    return units if allowed is None else units[units.index.isin(allowed)]
 
 
 def _breadcrumb(state: ViewState, unit, units) -> dbc.Breadcrumb:  # noqa: ANN001

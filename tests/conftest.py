@@ -41,7 +41,18 @@ def demo_database(template_db: Path, folder: Path, provinces: str, until: str) -
     url = f"sqlite:///{path}"
     assert main(["seed", "--db", url]) == 0
     assert main(["demo", "--provinces", provinces, "--until", until, "--db", url]) == 0
+    add_test_user(url)
     return url
+
+
+TEST_USER, TEST_PASSWORD = "kiemthu", "mat-khau-kiem-thu-01"
+
+
+def add_test_user(url: str, name: str = TEST_USER, role: str = "admin", units: tuple[str, ...] = ()) -> None:
+    """A user the browser tests sign in as (an admin without units sees everything)."""
+    from data.auth import add_user
+
+    add_user(get_engine(url), name, role, TEST_PASSWORD, list(units))
 
 
 @pytest.fixture

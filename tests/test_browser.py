@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from etl.cli import main
-from tests.conftest import ROOT, demo_database
+from tests.conftest import ROOT, TEST_PASSWORD, TEST_USER, demo_database
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,8 +33,9 @@ def _start_app(url: str, **env_extra: str) -> tuple[subprocess.Popen, str]:
     """The production server of the README's run command (gunicorn.conf.py) with two workers,
     so every browser test also runs against several stateless workers."""
     port = _free_port()
+    # one session key for every test server: a browser signed in once is signed in on all of them
     env = {**os.environ, "TTHC_DB_URL": url, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "2",
-           **env_extra}
+           "TTHC_SECRET_KEY": "khoa-phien-chi-dung-khi-kiem-thu", **env_extra}
     # the server's log goes to a file: a pipe nobody reads fills up and blocks the server
     log = tempfile.NamedTemporaryFile("w+", prefix="tthc-app-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=ROOT,
@@ -80,9 +81,19 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def new_page(browser, width: int = 1440, height: int = 1000, phone: bool = False) -> tuple[object, object]:  # noqa: ANN001
+def login(page, base: str, name: str = TEST_USER, password: str = TEST_PASSWORD) -> None:  # noqa: ANN001
+    """Sign in through the login page as a user would."""
+    page.goto(base + "/dang-nhap")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#login-form button[type=submit]")
+
+
+def new_page(browser, width: int = 1440, height: int = 1000, phone: bool = False,  # noqa: ANN001
+             base: str | None = None) -> tuple[object, object]:
     """A fresh browser context and page of that size (``phone``: a touch screen) that records
-    console errors and page errors in ``page.console_errors``."""
+    console errors and page errors in ``page.console_errors``; signed in on ``base`` if given."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN", is_mobile=phone,
                                   has_touch=phone)
     context.set_default_navigation_timeout(90000)  # a loaded 2-core CI machine can be slow to start
@@ -90,12 +101,14 @@ def new_page(browser, width: int = 1440, height: int = 1000, phone: bool = False
     p.console_errors = []  # type: ignore[attr-defined]
     p.on("console", lambda m: m.type == "error" and p.console_errors.append(m.text))  # type: ignore[attr-defined]
     p.on("pageerror", lambda e: p.console_errors.append(str(e)))  # type: ignore[attr-defined]
+    if base is not None:
+        login(p, base)
     return context, p
 
 
 @pytest.fixture
-def page(browser) -> Iterator[object]:  # noqa: ANN001
-    context, p = new_page(browser)
+def page(browser, server: str) -> Iterator[object]:  # noqa: ANN001
+    context, p = new_page(browser, base=server)
     requests: list[str] = []
     p.on("request", lambda r: requests.append(r.url))
     p.requests = requests  # type: ignore[attr-defined]
@@ -395,6 +408,7 @@ def _visible_slide(page) -> str:  # noqa: ANN001
 def test_presentation_pages_with_the_keyboard(server: str, browser) -> None:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN")
     page = context.new_page()
+    login(page, server)
     errors: list[str] = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     try:

@@ -31,8 +31,8 @@ FITTED_JS = "() => { const v = (" + VIEW_JS + ")(); return v && v.box && v.shown
 
 
 @pytest.fixture(params=[(1440, 900), (390, 844)], ids=["desktop", "phone"])
-def sized(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001, F811
-    context, p = new_page(browser, *request.param)
+def sized(browser, server: str, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001, F811
+    context, p = new_page(browser, *request.param, base=server)
     yield p
     context.close()
 

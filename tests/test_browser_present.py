@@ -19,7 +19,7 @@ DEPARTMENTS = "/trinh-chieu?scheme=legacy&unit=11&period=2024-Q4&tu=/so-nganh"
 
 
 def _open(chromium, url: str, width: int = 1600, height: int = 900):  # noqa: ANN001, ANN202
-    context, page = new_page(chromium, width, height)
+    context, page = new_page(chromium, width, height, base=url.split("/trinh-chieu", 1)[0])
     page.goto(url)
     page.wait_for_selector("#deck .slide-graph .main-svg", state="attached", timeout=60000)
     return context, page

@@ -33,15 +33,15 @@ OVERFLOW_JS = """() => {
 
 
 @pytest.fixture(params=[(390, 844), (1440, 900)], ids=["phone", "desktop"])
-def sized(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
-    context, p = new_page(browser, *request.param, phone=request.param[0] < 600)
+def sized(browser, server: str, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+    context, p = new_page(browser, *request.param, phone=request.param[0] < 600, base=server)
     yield p
     context.close()
 
 
 @pytest.fixture
-def phone(browser) -> Iterator[object]:  # noqa: ANN001
-    context, p = new_page(browser, 390, 844, phone=True)
+def phone(browser, server: str) -> Iterator[object]:  # noqa: ANN001
+    context, p = new_page(browser, 390, 844, phone=True, base=server)
     yield p
     context.close()
 

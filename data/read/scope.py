@@ -16,6 +16,7 @@ from data.read.registry import registry
 
 _SCOPE: ContextVar[frozenset[int] | None] = ContextVar("tthc_scope", default=None)
 _HOME: ContextVar[str] = ContextVar("tthc_home_unit", default="")
+_COUNTRY: ContextVar[bool] = ContextVar("tthc_country", default=False)  # the public reads the country too
 
 
 def expand(engine: Engine, unit_ids: tuple[int, ...], province_wide: bool = False) -> frozenset[int]:
@@ -33,9 +34,10 @@ def expand(engine: Engine, unit_ids: tuple[int, ...], province_wide: bool = Fals
     return frozenset(int(i) for i in units.loc[inside, "id"])
 
 
-def set_scope(unit_ids: frozenset[int] | None, home: str = "") -> None:
+def set_scope(unit_ids: frozenset[int] | None, home: str = "", country: bool = False) -> None:
     _SCOPE.set(unit_ids)
     _HOME.set(home)
+    _COUNTRY.set(country)
 
 
 def current() -> frozenset[int] | None:
@@ -52,7 +54,9 @@ def allows(unit_id: int | None) -> bool:
     scope = _SCOPE.get()
     if scope is None:
         return True
-    return unit_id is not None and int(unit_id) in scope
+    if unit_id is None:
+        return _COUNTRY.get()
+    return int(unit_id) in scope
 
 
 def filter_rows(engine: Engine, df: pd.DataFrame) -> pd.DataFrame:
@@ -65,4 +69,6 @@ def filter_rows(engine: Engine, df: pd.DataFrame) -> pd.DataFrame:
     agencies = registry(engine).agencies["unit_id"]
     dep = df["level"] == "department"
     ok = (~dep & df["key"].isin(scope)) | (dep & df["key"].map(agencies).isin(scope))
+    if _COUNTRY.get():
+        ok |= df["level"] == "country"
     return df[ok]
