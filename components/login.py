@@ -21,7 +21,7 @@ import secrets
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, abort, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -156,7 +156,7 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
         if user is None and not public_mode():
             if path.startswith(("/_dash", "/geo/", "/_reload")) or request.method != "GET":
                 abort(401)
-            return redirect(f"{LOGIN}?next={request.full_path.rstrip('?')}")
+            return redirect(f"{LOGIN}?next={quote(request.full_path.rstrip('?'), safe='/')}")
         ids, home = scope_of(engine, user)
         scope.set_scope(ids, home, country=user is None)  # the public: the country and its provinces
         return None
@@ -178,10 +178,12 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
         user = auth.verify(engine, name, request.form.get("password") or "")
         if user is None:
             auth.audit(engine, name, "login_failed", {"name": name}, ip)
-            return _page(nxt, "Tên đăng nhập hoặc mật khẩu không đúng.", name), 401
+            return _page(nxt, "Tên đăng nhập hoặc mật khẩu không đúng.", name)  # the form again
         session.clear()
         session.permanent = True
         login_user(SessionUser(user))
+        csrf_token()  # the session's token from the start: callbacks only read it (parallel
+        # callback responses each carry the session cookie, so none of them may change it)
         auth.audit(engine, user.name, "login", {"role": user.role}, ip)
         return redirect(nxt)
 

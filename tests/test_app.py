@@ -26,8 +26,15 @@ def app_module(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     return importlib.import_module("app")
 
 
-def test_server_answers_and_loads_nothing_from_outside(app_module) -> None:  # noqa: ANN001
+def test_server_answers_and_loads_nothing_from_outside(app_module, db_url: str) -> None:  # noqa: ANN001
+    from tests.conftest import TEST_PASSWORD, TEST_USER, add_test_user
+
+    add_test_user(db_url)
     client = app_module.server.test_client()
+    assert client.get("/").status_code == 302  # deny by default: the login page first
+    form = client.get("/dang-nhap").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    client.post("/dang-nhap", data={"name": TEST_USER, "password": TEST_PASSWORD, "csrf": token, "next": "/"})
     page = client.get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)

@@ -123,17 +123,24 @@ def _chart_points(page, graph_id: str) -> int:  # noqa: ANN001
 
 def test_every_worker_serves_every_script(server: str) -> None:
     """The page may come from one worker and its scripts from another: each worker knows them."""
+    import http.cookiejar
     import re
     import urllib.error
     import urllib.request
+    from urllib.parse import urlencode
 
-    html = urllib.request.urlopen(server + "/", timeout=30).read().decode()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = opener.open(server + "/dang-nhap", timeout=30).read().decode()
+    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    opener.open(server + "/dang-nhap", urlencode({"name": TEST_USER, "password": TEST_PASSWORD, "csrf": token,
+                                                   "next": "/"}).encode(), timeout=30)
+    html = opener.open(server + "/", timeout=30).read().decode()
     scripts = re.findall(r'<script src="([^"]+)"', html)
     assert len(scripts) > 5
 
     def fetch(src: str) -> int:
         try:
-            with urllib.request.urlopen(server + src, timeout=30) as resp:
+            with opener.open(server + src, timeout=30) as resp:
                 return resp.status
         except urllib.error.HTTPError as exc:
             return exc.code
@@ -179,6 +186,7 @@ def test_copied_url_reopens_the_same_view(server: str, page, browser) -> None:  
     page.wait_for_selector("#overview-best-worst .main-svg", timeout=20000)
     first = (page.inner_text("h1"), page.inner_text(".kpi-card >> nth=0"))
     other = browser.new_page()
+    login(other, server)
     other.goto(url)
     other.wait_for_selector("#overview-best-worst .main-svg", timeout=20000)
     assert (other.inner_text("h1"), other.inner_text(".kpi-card >> nth=0")) == first

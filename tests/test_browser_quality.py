@@ -15,6 +15,7 @@ from data import queries
 from data.db import get_engine
 from data.text import vi_sort_key
 from etl.cli import main
+from tests.conftest import add_test_user
 from tests.files import write_template_csv
 from tests.test_browser import _plot, _start_app, browser, page  # noqa: F401
 
@@ -39,6 +40,7 @@ def crafted(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     url = f"sqlite:///{path}"
     assert main(["seed", "--db", url]) == 0
     assert main(["demo", "--provinces", "11,12", "--until", "2025-12", "--db", url]) == 0
+    add_test_user(url)
     engine = get_engine(url)
     units = queries.units_frame(engine)
     prov = int(units.loc[(units["scheme"] == "2025") & (units["code"] == "11"), "id"].iloc[0])

@@ -1,0 +1,83 @@
+"""Sign-in in headless Chromium (issue 10): the login page, a viewer who cannot see another
+province by editing the URL or by a hand-written callback request, the menu of their role, and
+signing out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_PASSWORD, add_test_user, demo_database
+from tests.test_browser import _start_app, browser, login, new_page  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = demo_database(template_db, tmp_path_factory.mktemp("auth-browser"), "11,12", "2025-12")
+    add_test_user(url, "xem11", "viewer", ("11",))
+    proc, base = _start_app(url)
+    yield base
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_login_page_then_the_users_own_province(site: str, browser) -> None:  # noqa: ANN001, F811
+    context, page = new_page(browser)
+    page.goto(site + "/tien-do-giai-quyet?scheme=2025&period=2025-Q4")
+    assert "/dang-nhap" in page.url and page.locator("#login-form").is_visible()
+    page.fill("#name", "xem11")
+    page.fill("#password", "sai-mat-khau-roi")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector(".alert-danger", timeout=10000)
+    assert "không đúng" in page.inner_text(".alert-danger")
+    page.fill("#password", TEST_PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-form button[type=submit]")
+    page.wait_for_selector("h1", timeout=30000)
+    assert page.url.endswith("/tien-do-giai-quyet?scheme=2025&period=2025-Q4")  # back where they were going
+    assert page.inner_text("h1").startswith("Tiến độ giải quyết — Tỉnh Điện Biên")
+    page.wait_for_function("() => document.querySelector('#nav-user').innerText.includes('xem11')", timeout=10000)
+    assert page.console_errors == []
+    context.close()
+
+
+def test_a_viewer_cannot_see_another_province(site: str, browser) -> None:  # noqa: ANN001, F811
+    context, page = new_page(browser)
+    login(page, site, "xem11")
+    page.goto(site + "/?scheme=legacy&unit=12&period=2024")  # Lai Châu, by editing the URL
+    page.wait_for_selector("#unknown-unit", timeout=30000)
+    assert "trong phạm vi bạn được xem" in page.inner_text("#unknown-unit")
+    assert "Lai Châu" not in page.inner_text("body")
+    page.click("#f-unit")  # the unit list holds only their province
+    options = page.locator("#f-unit .Select-menu-outer").inner_text()
+    assert "Tỉnh Điện Biên" in options and "Lai Châu" not in options
+    body = {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/xep-hang"},
+                       {"id": "_pages_location", "property": "search", "value": "?scheme=legacy&unit=12&period=2024"}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
+    answer = page.request.post(site + "/_dash-update-component", data=json.dumps(body),
+                               headers={"Content-Type": "application/json"})
+    assert answer.status == 200 and "Lai Ch" not in json.dumps(answer.json(), ensure_ascii=False)
+    shapes = page.request.get(site + "/geo/provinces-2025.geojson").json()
+    assert [f["id"] for f in shapes["features"]] == ["11"]
+    context.close()
+
+
+def test_sign_out(site: str, browser) -> None:  # noqa: ANN001, F811
+    context, page = new_page(browser)
+    login(page, site, "xem11")
+    page.goto(site + "/")
+    page.wait_for_selector("#logout", timeout=30000)
+    page.wait_for_function("() => document.querySelector('#logout-csrf').value", timeout=10000)
+    with page.expect_navigation():
+        page.click("#logout")
+    assert "/dang-nhap" in page.url
+    page.goto(site + "/")
+    assert "/dang-nhap" in page.url  # the session is gone
+    context.close()
