@@ -34,6 +34,7 @@ def drop_zone() -> dcc.Upload:
                                     f"{format_int(U.MAX_UPLOAD_ROWS)} dòng.", className="small text-muted")]),
         accept=",".join(U.ACCEPTED_SUFFIXES), max_size=U.MAX_UPLOAD_BYTES, multiple=False,
         className="upload-zone border border-2 rounded p-4 mb-3 text-center", style={"borderStyle": "dashed"},
+        style_reject={"borderColor": "#dc3545", "borderStyle": "dashed"},  # dragging a file over the limit
     )
 
 
@@ -59,6 +60,12 @@ def dashboard_href(pv: U.Preview | None) -> str:
     return "/" + ViewState().query(**changes)
 
 
+def size_text(n: int) -> str:
+    """6435 -> '6,3 KB'; 2500000 -> '2,4 MB'."""
+    value, unit = (n / 1024 / 1024, "MB") if n >= 1024 * 1024 else (n / 1024, "KB")
+    return f"{value:.1f}".replace(".", ",") + f" {unit}"
+
+
 # --- the preview -------------------------------------------------------------------------------
 
 
@@ -67,7 +74,7 @@ def _summary(pv: U.Preview) -> html.Div:
     units = ", ".join(pv.units) or "–"
     n = len(pv.lines)
     return html.Div([
-        html.P([html.Strong("Tệp: "), pv.file_name, f" ({format_int(pv.size)} byte)"], className="mb-1"),
+        html.P([html.Strong("Tệp: "), pv.file_name, f" ({size_text(pv.size)})"], className="mb-1"),
         html.P([html.Strong("Đơn vị báo cáo: "), units], className="mb-1", id="upload-units"),
         html.P([html.Strong("Kỳ báo cáo: "), periods], className="mb-1", id="upload-periods"),
         html.P([html.Strong("Số dòng số liệu: "), format_int(sum(ln.rows for ln in pv.lines)),
