@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, update
 from tqdm import tqdm
 
 from data.periods import Period
-from data.schema import DOSSIER_COUNTS, OFFER_COUNTS, dossier_stat, procedure_offer
+from data.schema import DOSSIER_COUNTS, OFFER_COUNTS, dossier_stat, load_batch, procedure_offer
 from data.store import bulk_rows
+from data.text import format_int
 from data.units import scheme_for
 from etl import validate as V
 from etl.extract import Record, Sheet, UnreadableFile, detect_layout, is_blank, read_sheets
@@ -105,36 +106,67 @@ class _FileCheck:
 # --- entry points ---------------------------------------------------------------------------
 
 
-def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None) -> BatchResult:
-    """Validate and load one file in one transaction. Returns what happened and the findings."""
-    path = Path(path)
-    name = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return _rejected(name, "unreadable", f"Không đọc được tệp ({exc.strerror or exc}).")
+@dataclass
+class CheckedFile:
+    """A file read and validated, nothing written: what ``store_checked`` would store.
+
+    ``same`` is the active batch with identical content (then nothing is read or checked);
+    ``rows`` the validated records; ``findings`` every error and warning, as the CLI prints them.
+    """
+
+    name: str
+    sha256: str
+    size: int
+    resolver: Resolver | None = None
+    rows: list[_Row] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    same: object | None = None  # a load_batch row
+    layouts: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+
+def check_bytes(engine: Engine, data: bytes, name: str, resolver: Resolver | None = None,
+                max_rows: int | None = None) -> CheckedFile:
+    """Read and validate a file's content exactly as ``etl load`` does, without writing anything.
+
+    ``max_rows``: refuse a file with more sheet rows than this (the web upload's limit; the
+    command line has none)."""
     sha = sha256_bytes(data)
+    out = CheckedFile(name, sha, len(data), resolver)
     with engine.connect() as conn:
-        same = find_active_batch(conn, sha256=sha, kind="file")
-    if same is not None:
-        return BatchResult(same.id, "unchanged", rows=same.rows)
+        out.same = find_active_batch(conn, sha256=sha, kind="file")
+    if out.same is not None:
+        return out
+
+    def refuse(rule: str, message: str) -> CheckedFile:
+        out.findings = [Finding(file=name, rule=rule, severity="error", message=message)]
+        return out
+
     try:
-        sheets = read_sheets(path, data)
+        sheets = read_sheets(Path(name), data)
+        if max_rows is not None and (n := sum(len(s.rows) for s in sheets)) > max_rows:
+            return refuse("too_many_rows", f"Tệp có {format_int(n)} dòng, quá giới hạn {format_int(max_rows)} dòng "
+                                           "cho một lần nạp qua trình duyệt; hãy chia thành nhiều tệp nhỏ hơn.")
         layouts = [(s, detect_layout(s)) for s in sheets]
     except UnreadableFile as exc:
         message = str(exc).removeprefix(f"{name}: ")
-        return _rejected(name, exc.rule, message[:1].upper() + message[1:])
+        return refuse(exc.rule, message[:1].upper() + message[1:])
     except Exception as exc:  # a reader library failing on a strange file: one line, no traceback
-        return _rejected(name, "unreadable", f"Không đọc được nội dung tệp ({type(exc).__name__}: {exc}).")
-    if not any(layout for _, layout in layouts):
-        return _rejected(
-            name, "unknown_layout",
+        return refuse("unreadable", f"Không đọc được nội dung tệp ({type(exc).__name__}: {exc}).")
+    out.layouts = tuple(layout for _, layout in layouts if layout)
+    if not out.layouts:
+        return refuse(
+            "unknown_layout",
             "Không nhận ra mẫu biểu: cần mẫu nhập liệu của hệ thống (có cột 'Kỳ báo cáo' và 'Mã đơn vị' hoặc "
             "'Tên đơn vị') hoặc Biểu số 06/VPCP/KSTT (có dòng 'STT' và các cột 'Số hồ sơ nhận giải quyết', "
             "'đã giải quyết', 'đang giải quyết').")
     if resolver is None:
         with engine.connect() as conn:
             resolver = Resolver.load(conn)
+    out.resolver = resolver
     check = _FileCheck(name, resolver)
     for sheet, layout in layouts:
         if layout == "template":
@@ -146,9 +178,36 @@ def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None
     if not check.rows and not any(f.severity == "error" for f in findings):
         findings.append(Finding(file=name, rule="no_rows", severity="error",
                                 message="Tệp không có dòng số liệu nào để nạp."))
-    if any(f.severity == "error" for f in findings):
-        return BatchResult(None, "rejected", findings=findings)
-    return _store(engine, name, sha, check.rows, findings)
+    out.rows, out.findings = check.rows, findings
+    return out
+
+
+def store_checked(engine: Engine, checked: CheckedFile, loaded_by: str | None = None,
+                  in_transaction: Callable[[Connection, BatchResult], None] | None = None) -> BatchResult:
+    """Store a checked file (all or nothing) and refresh the aggregates it touches, in one
+    transaction; ``in_transaction(conn, result)`` runs inside it just before the commit (an
+    audit row), and an exception there undoes everything."""
+    if checked.same is not None:
+        return BatchResult(checked.same.id, "unchanged", rows=checked.same.rows)
+    if checked.errors:
+        return BatchResult(None, "rejected", findings=checked.findings)
+    return _store(engine, checked.name, checked.sha256, checked.rows, checked.findings, loaded_by, in_transaction)
+
+
+def load_bytes(engine: Engine, data: bytes, name: str, resolver: Resolver | None = None,
+               loaded_by: str | None = None) -> BatchResult:
+    """Validate and load one file's content in one transaction (``load_file`` without the disk)."""
+    return store_checked(engine, check_bytes(engine, data, name, resolver), loaded_by)
+
+
+def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None) -> BatchResult:
+    """Validate and load one file in one transaction. Returns what happened and the findings."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _rejected(path.name, "unreadable", f"Không đọc được tệp ({exc.strerror or exc}).")
+    return load_bytes(engine, data, path.name, resolver)
 
 
 def run_load(engine: Engine, files: list[str]) -> int:
@@ -186,13 +245,17 @@ def _rejected(name: str, rule: str, message: str) -> BatchResult:
     return BatchResult(None, "rejected", findings=[Finding(file=name, rule=rule, severity="error", message=message)])
 
 
-def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list[Finding]) -> BatchResult:
+def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list[Finding],
+           loaded_by: str | None = None,
+           in_transaction: Callable[[Connection, BatchResult], None] | None = None) -> BatchResult:
     with engine.begin() as conn:
         batch_id, replaced, covered = open_batch(conn, kind="file", dataset="real", file_name=name, sha256=sha,
                                                  rows=len(rows))
         if batch_id is None:  # loaded meanwhile by another process
             same = find_active_batch(conn, sha256=sha, kind="file")
             return BatchResult(same.id if same else None, "unchanged", rows=len(rows))
+        if loaded_by is not None:
+            conn.execute(update(load_batch).where(load_batch.c.id == batch_id).values(loaded_by=loaded_by))
         periods = PeriodCache(conn)
         period_ids = {r.period: periods.id_for(r.period) for r in rows}  # new periods first (their own inserts)
         d_cols = ["batch_id", "source_ref", "unit_id", "agency_id", "scope", "period_id", *DOSSIER_COUNTS]
@@ -211,8 +274,11 @@ def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list
         bulk_rows(conn, procedure_offer, o_cols, tuples(n_d, len(STORED)), len(rows))
         save_findings(conn, batch_id, findings, periods)
         close_batch(conn, batch_id, covered, progress=len(rows) >= PROGRESS_MIN_ROWS)
-    return BatchResult(batch_id, "replaced" if replaced else "loaded", rows=len(rows), findings=findings,
-                       replaced_batch_id=replaced)
+        result = BatchResult(batch_id, "replaced" if replaced else "loaded", rows=len(rows), findings=findings,
+                             replaced_batch_id=replaced)
+        if in_transaction is not None:
+            in_transaction(conn, result)
+    return result
 
 
 def _attach_subjects(check: _FileCheck) -> list[Finding]:
