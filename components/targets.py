@@ -57,7 +57,7 @@ def manage_card(choices: list[dict]) -> dbc.Card:
                          dcc.Dropdown(id="tg-pick", options=choices, placeholder="Chọn mục tiêu đặt trên trang này")],
                         md=7, className="mb-2"),
                 dbc.Col([dbc.Label("Kết thúc vào ngày", html_for="tg-end-on"),
-                         dbc.Input(id="tg-end-on", type="date", value=date.today().isoformat())], md=3,
+                         dbc.Input(id="tg-end-on", type="date", value=date.today().isoformat())], md=5,
                         className="mb-2"),
             ]),
             dbc.Button("Kết thúc", id="tg-end", color="secondary", className="me-2"),

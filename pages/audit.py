@@ -74,7 +74,8 @@ def _detail(text: str) -> str:
 def log_table(df: pd.DataFrame) -> dbc.Table | html.P:
     if df.empty:
         return html.P("Không có dòng nhật ký nào phù hợp.", className="text-muted")
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Thời điểm", "Người dùng", "Hành động", "Chi tiết", "Địa chỉ IP")]))
+    head = html.Thead(html.Tr([html.Th(h, className="text-nowrap") for h in
+                              ("Thời điểm", "Người dùng", "Hành động", "Chi tiết", "Địa chỉ IP")]))
     body = [html.Tr([html.Td(f"{r.at:%d/%m/%Y %H:%M:%S}", className="text-nowrap"), html.Td(r.user_name or "–"),
                      html.Td(action_label(r.action), title=r.action), html.Td(_detail(r.detail), className="small"),
                      html.Td(r.ip or "–", className="small")], className="au-row")
