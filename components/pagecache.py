@@ -26,6 +26,7 @@ _RENDER = "_pages_content"
 
 
 SETTINGS = ("TTHC_HOME_PROVINCE",)  # environment variables a page's content depends on
+PRIVATE = ("/muc-tieu", "/nhat-ky")  # pages that depend on the signed-in user and the audit log: never cached
 
 
 def _code_version() -> str:
@@ -62,6 +63,8 @@ def install(server: Flask, db_url: str, data_version, scope_key=lambda: "") -> N
         except (ValueError, KeyError, TypeError):
             return None
         view = [(i.get("property"), i.get("value")) for i in inputs if isinstance(i, dict)]
+        if any(p == "pathname" and isinstance(v, str) and v.rstrip("/") in PRIVATE for p, v in view):
+            return None
         key = hashlib.sha256(json.dumps([code, data_version(), scope_key(), view],
                                         ensure_ascii=False).encode()).hexdigest()
         hit = cache.get(key)

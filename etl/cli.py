@@ -1,4 +1,5 @@
-"""``python -m etl <command> [--db URL]``: init, seed, demo, load, rebuild, metrics, findings."""
+"""``python -m etl <command> [--db URL]``: init, seed, demo, load, rebuild, metrics, findings,
+targets."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("findings", help="In kết quả kiểm tra dữ liệu (CSV)")
     _add_db(p)
     p.add_argument("--batch", type=int, help="Chỉ lô này")
+
+    p = sub.add_parser("targets", help="In các mục tiêu: mặc định quốc gia, theo tài liệu, đặt trên trang Mục tiêu (CSV)")
+    _add_db(p)
+    p.add_argument("--on", help="Ngày xét còn hiệu lực (YYYY-MM-DD, mặc định hôm nay)")
+    p.add_argument("--in-force", action="store_true", help="Chỉ in các mục tiêu còn hiệu lực vào ngày đó")
     from etl import users
 
     users.add_parser(sub, _add_db)
@@ -140,6 +146,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from etl import users
 
         return users.run(engine, args)
+    if args.command == "targets":
+        from etl.targets import run_targets
+
+        return run_targets(engine, on=args.on, only_in_force=args.in_force)
     return 1
 
 

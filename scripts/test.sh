@@ -2,7 +2,9 @@
 # Install everything the tests need and run the whole suite:
 #   - the project with its test extras in .venv
 #   - Debian's postgresql (a throwaway server is started by tests/conftest.py) and chromium
-#   - ruff, then pytest (PostgreSQL tests are required here, never skipped)
+#   - ruff, pip-audit (known vulnerabilities of the installed packages, scripts/audit.py; needs
+#     pypi.org; TTHC_SKIP_AUDIT=1 skips it offline), then pytest (PostgreSQL tests are required
+#     here, never skipped)
 set -euo pipefail
 source "$(dirname "$0")/_venv.sh" test
 
@@ -17,5 +19,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 .venv/bin/ruff check .
+.venv/bin/python scripts/audit.py
 export TTHC_REQUIRE_PG=1
 exec .venv/bin/python -m pytest "$@"

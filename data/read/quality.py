@@ -104,12 +104,17 @@ def findings_table(engine: Engine, batch: int | None = None, unit_ids: set[int] 
 
 
 def data_version(engine: Engine) -> str:
-    """Changes whenever a batch is loaded or replaced."""
+    """Changes whenever a batch is loaded or replaced, or a target is set, ended or deleted on
+    the targets page (each of which writes an audit row)."""
+    from data.schema import audit_log
+
     with engine.connect() as conn:
         n, last, replaced, active = conn.execute(
             select(func.count(), func.max(load_batch.c.id), func.count(load_batch.c.replaced_by),
                    func.sum(case((load_batch.c.status == "active", 1), else_=0)))).one()
-    return f"{n}-{last}-{replaced}-{active}"
+        targets = conn.execute(select(func.max(audit_log.c.id)).where(
+            audit_log.c.action.in_(("target_set", "target_end", "target_delete")))).scalar()
+    return f"{n}-{last}-{replaced}-{active}" + (f"-t{targets}" if targets else "")
 
 
 def stated_vs_computed(engine: Engine, unit_ids: set[int] | None = None, start: date | None = None,

@@ -19,15 +19,28 @@ from data.schema import load_batch, target
 
 
 def stored_targets(engine: Engine) -> pd.DataFrame:
-    """Targets stored per unit (active batches, or set by hand): metric_id, unit_id, valid_from,
-    valid_to, value, source."""
-    q = (select(target.c.metric_id, target.c.unit_id, target.c.valid_from, target.c.valid_to, target.c.value,
-                target.c.source)
+    """Targets stored per unit (active batches, or set by hand on the targets page): id,
+    metric_id, unit_id, valid_from, valid_to, value, source, batch_id, set_by, set_at."""
+    q = (select(target.c.id, target.c.metric_id, target.c.unit_id, target.c.valid_from, target.c.valid_to,
+                target.c.value, target.c.source, target.c.batch_id, target.c.set_by, target.c.set_at)
          .outerjoin(load_batch, load_batch.c.id == target.c.batch_id)
-         .where((target.c.batch_id.is_(None)) | (load_batch.c.status == "active")))
+         .where((target.c.batch_id.is_(None)) | (load_batch.c.status == "active")).order_by(target.c.id))
     with engine.connect() as conn:
         res = conn.execute(q)
         return pd.DataFrame(res.all(), columns=list(res.keys()))
+
+
+def source_text(row: object) -> str:
+    """How a stored target's source is named to users: a target set on the targets page names
+    who set it, when, and the document the analyst cited ("Đặt bởi lan ngày 05/03/2026: Kế hoạch
+    12/KH-UBND"); a loaded one names its document's title and date."""
+    get = row.get if hasattr(row, "get") else lambda k, d=None: getattr(row, k, d)  # type: ignore[attr-defined]
+    by = get("set_by")
+    if by is not None and by == by:  # not None / NaN
+        at = get("set_at")
+        when = f" ngày {at:%d/%m/%Y}" if at is not None and at == at else ""
+        return f"Đặt bởi {by}{when}: {get('source')}"
+    return document_name(get("source"))
 
 
 def _chain(engine: Engine, unit_id: int) -> list[int]:
@@ -60,9 +73,14 @@ def targets_for(engine: Engine, metric_ids: list[str], day: date, unit_id: int |
             t = stored[(stored["metric_id"] == mid) & stored["unit_id"].isin(chain)
                        & (stored["valid_from"] <= day) & (stored["valid_to"] >= day)]
             if len(t):
-                t = t.assign(_rank=t["unit_id"].map({u: i for i, u in enumerate(chain)})).sort_values("_rank")
+                # the nearest unit first; for the same unit, one set on the targets page (a later
+                # decision) before a document's, the latest set first
+                t = t.assign(_rank=t["unit_id"].map({u: i for i, u in enumerate(chain)}),
+                             _manual=t["set_by"].isna() if "set_by" in t else True,
+                             _at=t.get("set_at"))
+                t = t.sort_values(["_rank", "_manual", "_at"], ascending=[True, True, False], na_position="last")
                 r = t.iloc[0]
-                found = metrics.Target(float(r["value"]), r["valid_from"], r["valid_to"], document_name(r["source"]))
+                found = metrics.Target(float(r["value"]), r["valid_from"], r["valid_to"], source_text(r))
         out[mid] = found or metrics.target_for(mid, day)
     return out
 
@@ -98,3 +116,59 @@ def row_targets(engine: Engine, metric_id: str, day: date, rows: pd.DataFrame,
         t = targets_for(engine, [metric_id], day, parent_id)[metric_id]
         return dict.fromkeys(keys, t.value if t else None)
     return unit_targets(engine, metric_id, day, keys, parent_id)
+
+
+# --- the list of targets (the targets page, ``python -m etl targets``) -------------------------
+
+LIST_COLUMNS = ["id", "metric_id", "unit_id", "unit_code", "scheme", "level", "unit_name", "valid_from", "valid_to",
+                "value", "source", "shown_source", "set_by", "set_at", "kind"]
+KIND_VI = {"national": "Mặc định quốc gia", "document": "Theo tài liệu đã nạp", "manual": "Đặt trên trang Mục tiêu"}
+
+
+def target_list(engine: Engine, unit_ids: set[int] | frozenset[int] | None = None,
+                national: bool = False) -> pd.DataFrame:
+    """Every stored target (of the units ``unit_ids`` when given) with its unit's code, scheme
+    and name, and ``kind``: 'manual' (set on the targets page) or 'document' (loaded); with
+    ``national`` also the registry's national defaults (kind 'national', no unit). Ordered by
+    indicator, unit, start."""
+    df = stored_targets(engine)
+    if unit_ids is not None:
+        df = df[df["unit_id"].isin(set(unit_ids))]
+    names = registry(engine).unit_names
+    ids = df["unit_id"]
+    df = df.assign(unit_code=ids.map(names["code"]), scheme=ids.map(names["scheme"]), level=ids.map(names["level"]),
+                   unit_name=ids.map(names["name"]), kind=df["set_by"].map(lambda b: "document" if b is None or b != b
+                                                                           else "manual"))
+    df["shown_source"] = [source_text(r) for r in df.to_dict("records")]
+    if national:
+        rows = [{"id": None, "metric_id": m.id, "unit_id": None, "unit_code": "", "scheme": "", "level": "country",
+                 "unit_name": "Toàn quốc", "valid_from": t.valid_from, "valid_to": t.valid_to, "value": t.value,
+                 "source": t.source, "shown_source": t.source, "set_by": None, "set_at": None, "kind": "national"}
+                for m in metrics.METRICS for t in m.targets]
+        national_df = pd.DataFrame(rows, columns=LIST_COLUMNS).astype(object)
+        df = pd.concat([national_df, df[LIST_COLUMNS].astype(object)], ignore_index=True) if len(df) else national_df
+    order = {m.id: i for i, m in enumerate(metrics.METRICS)}
+    df = df[LIST_COLUMNS].assign(_m=df["metric_id"].map(order).fillna(len(order)), _u=df["unit_code"].fillna(""))
+    return df.sort_values(["_m", "_u", "valid_from"], kind="stable").drop(columns=["_m", "_u"]).reset_index(drop=True)
+
+
+def in_force(df: pd.DataFrame, day: date) -> pd.Series:
+    """Which rows of ``target_list`` are in force on ``day``."""
+    return (df["valid_from"] <= day) & (df["valid_to"] >= day)
+
+
+def unit_choices(engine: Engine, unit_ids: set[int] | frozenset[int] | None) -> list[dict]:
+    """Dropdown options ({label, value}) of the units whose targets may be set: ``unit_ids``
+    (None: every province and district, for an admin without units), units of the 2025 system
+    first, then province, district, commune, in Vietnamese alphabetical order."""
+    units = registry(engine).units
+    if unit_ids is None:
+        units = units[units["level"].isin(["province", "district"])]
+    else:
+        units = units[units["id"].isin(set(unit_ids))]
+    order = {"province": 0, "district": 1, "commune": 2}
+    units = units.assign(_s=(units["scheme"] != "2025").astype(int), _l=units["level"].map(order))
+    units = units.sort_values(["_s", "_l", "sort_key"])
+    when = {"2025": "từ 01/07/2025", "legacy": "trước 01/07/2025"}
+    return [{"label": f"{r.name} ({when.get(r.scheme, r.scheme)}, mã {r.code})", "value": int(r.id)}
+            for r in units.itertuples(index=False)]
