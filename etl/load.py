@@ -21,6 +21,7 @@ from data.schema import DOSSIER_COUNTS, OFFER_COUNTS, dossier_stat, procedure_of
 from data.store import bulk_rows
 from data.units import scheme_for
 from etl import validate as V
+from etl.batches import LockedError
 from etl.extract import Record, Sheet, UnreadableFile, detect_layout, is_blank, read_sheets
 from etl.extract_form06 import COUNT_FIELDS as FORM06_COUNTS
 from etl.extract_form06 import Form06Sheet, parse_form06
@@ -105,8 +106,11 @@ class _FileCheck:
 # --- entry points ---------------------------------------------------------------------------
 
 
-def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None) -> BatchResult:
-    """Validate and load one file in one transaction. Returns what happened and the findings."""
+def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None, allow_locked: bool = False,
+              loaded_by: str | None = None) -> BatchResult:
+    """Validate and load one file in one transaction. Returns what happened and the findings.
+    A file changing figures of a locked unit and period is rejected unless ``allow_locked``
+    (an admin); ``loaded_by``: the signed-in user (None: the command line)."""
     path = Path(path)
     name = path.name
     try:
@@ -148,16 +152,19 @@ def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None
                                 message="Tệp không có dòng số liệu nào để nạp."))
     if any(f.severity == "error" for f in findings):
         return BatchResult(None, "rejected", findings=findings)
-    return _store(engine, name, sha, check.rows, findings)
+    try:
+        return _store(engine, name, sha, check.rows, findings, allow_locked, loaded_by)
+    except LockedError as exc:  # the transaction rolled back: nothing stored
+        return _rejected(name, "locked", str(exc))
 
 
-def run_load(engine: Engine, files: list[str]) -> int:
+def run_load(engine: Engine, files: list[str], allow_locked: bool = False) -> int:
     """Load each file; one summary line per file and every finding on stderr. 1 if any file was rejected."""
     with engine.connect() as conn:
         resolver = Resolver.load(conn)
     code = 0
     for f in files:
-        res = load_file(engine, f, resolver)
+        res = load_file(engine, f, resolver, allow_locked=allow_locked)
         print(summary_line(Path(f).name, res), file=sys.stderr)
         if res.status == "rejected":
             code = 1
@@ -186,10 +193,11 @@ def _rejected(name: str, rule: str, message: str) -> BatchResult:
     return BatchResult(None, "rejected", findings=[Finding(file=name, rule=rule, severity="error", message=message)])
 
 
-def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list[Finding]) -> BatchResult:
+def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list[Finding],
+           allow_locked: bool = False, loaded_by: str | None = None) -> BatchResult:
     with engine.begin() as conn:
         batch_id, replaced, covered = open_batch(conn, kind="file", dataset="real", file_name=name, sha256=sha,
-                                                 rows=len(rows))
+                                                 rows=len(rows), loaded_by=loaded_by)
         if batch_id is None:  # loaded meanwhile by another process
             same = find_active_batch(conn, sha256=sha, kind="file")
             return BatchResult(same.id if same else None, "unchanged", rows=len(rows))
@@ -210,7 +218,7 @@ def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list
         bulk_rows(conn, dossier_stat, d_cols, tuples(0, n_d), len(rows), f"{name}: ghi" if big else None)
         bulk_rows(conn, procedure_offer, o_cols, tuples(n_d, len(STORED)), len(rows))
         save_findings(conn, batch_id, findings, periods)
-        close_batch(conn, batch_id, covered, progress=len(rows) >= PROGRESS_MIN_ROWS)
+        close_batch(conn, batch_id, covered, progress=len(rows) >= PROGRESS_MIN_ROWS, allow_locked=allow_locked)
     return BatchResult(batch_id, "replaced" if replaced else "loaded", rows=len(rows), findings=findings,
                        replaced_batch_id=replaced)
 
