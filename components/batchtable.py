@@ -93,8 +93,9 @@ def lock_form() -> dbc.Form:
         dbc.Col([dbc.Label("Mã đơn vị", html_for="lo-unit"),
                  dbc.Input(id="lo-unit", placeholder="11, 096 hoặc 03124", maxLength=5)], md=2),
         dbc.Col([dbc.Label("Hệ đơn vị", html_for="lo-scheme"),
-                 dbc.Select(id="lo-scheme", value="", options=[
-                     {"label": "Theo kỳ", "value": ""}, {"label": "Trước 01/07/2025", "value": "legacy"},
+                 dbc.Select(id="lo-scheme", value="auto", options=[
+                     {"label": "Theo kỳ (tự chọn)", "value": "auto"},
+                     {"label": "Trước 01/07/2025", "value": "legacy"},
                      {"label": "Từ 01/07/2025", "value": "2025"}])], md=3),
         dbc.Col([dbc.Label("Kỳ", html_for="lo-period"),
                  dbc.Input(id="lo-period", placeholder="2025-Q1, 2025-03, 2024", maxLength=30)], md=2),

@@ -238,8 +238,14 @@ def locked_conflicts(conn: Connection, batch_ids: Sequence[int]) -> list[Lock]:
         return []
     real = [int(i) for (i,) in conn.execute(select(load_batch.c.id).where(
         load_batch.c.id.in_(list(batch_ids)), load_batch.c.dataset == "real"))]
-    cells = batch_cells(conn, real)
-    if cells.empty:
+    return locks_over(conn, batch_cells(conn, real), locks)
+
+
+def locks_over(conn: Connection, cells: pd.DataFrame, locks: list[Lock] | None = None) -> list[Lock]:
+    """The locks over any of these (unit_id, start, end) cells, e.g. the rows of a file being
+    previewed before it is stored (a preview can say it would be refused)."""
+    locks = _locks(conn) if locks is None else locks
+    if cells.empty or not locks:
         return []
     units, lineage = unit_tree(conn), lineage_frame(conn)
     hit = []

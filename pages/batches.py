@@ -27,9 +27,9 @@ def _engine():  # noqa: ANN202
     return get_engine(default_url())
 
 
-def _card(title: str, body: object, note: str | None = None) -> dbc.Card:
+def _card(title: str, body: list, note: str | None = None) -> dbc.Card:
     return dbc.Card([dbc.CardHeader(html.H2(title, className="h5 mb-0")),
-                     dbc.CardBody([html.P(note, className="text-muted small") if note else None, body])],
+                     dbc.CardBody([html.P(note, className="text-muted small") if note else None, *body])],
                     className="mb-4")
 
 
@@ -43,7 +43,7 @@ def content() -> list:
     if allowed is not None:
         locks = locks[locks["unit_id"].isin(allowed)]
     return [
-        _card("Lịch sử các lô", history_table(history, undo=analyst),
+        _card("Lịch sử các lô", [history_table(history, undo=analyst)],
               "Hoàn tác một lô: số liệu của nó không còn được dùng và lô mà nó đã thay thế được dùng lại. "
               "Dữ liệu minh họa không hoàn tác được." if analyst else None),
         _card("Các kỳ đã khóa", [lock_form() if analyst else None, locks_table(locks, unlock=admin)],
@@ -135,8 +135,9 @@ def submit_lock(n: int | None, unit_code: str | None, scheme: str | None, period
     if not (unit_code or "").strip() or not (period_spec or "").strip():
         return message("Nhập mã đơn vị và kỳ cần khóa.", ok=False), no_update
     try:
-        made = lock(_engine(), unit_code.strip(), period_spec.strip(), user, scheme=scheme or None,
-                    note=(note or "").strip() or None, ip=access.client_ip())
+        made = lock(_engine(), unit_code.strip(), period_spec.strip(), user,
+                    scheme=scheme if scheme in ("legacy", "2025") else None, note=(note or "").strip() or None,
+                    ip=access.client_ip())
     except ValueError as exc:  # BatchError, or a period the parser refuses (its message is Vietnamese)
         return message(str(exc), ok=False), no_update
     return message(f"Đã khóa: {made.describe()}.", ok=True), (version or 0) + 1

@@ -80,8 +80,10 @@ def _user(engine: Engine, role: str, province: str | None = "11", name: str | No
 
 def _check_rollback(engine: Engine, tmp_path: Path) -> None:
     a, b = _a_then_b(engine, tmp_path)
+    version = queries.data_version(engine)
     done = rollback(engine, b, user=_user(engine, "analyst"), ip="10.0.0.7")
     assert done.restored == [a]
+    assert queries.data_version(engine) != version  # cached pages of the old figures are not served
     assert _online(engine) == 1234  # the replaced figure is what the dashboard shows again
     assert _statuses(engine) == [(a, "active", None), (b, "rolledback", None)]
     with engine.begin() as conn:  # the store is exactly what a rebuild from the raw rows gives
@@ -281,6 +283,19 @@ def _clicked(component_id: dict) -> None:
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop, "value": 1}]))
 
 
+def _nested_lists(component: object) -> list:
+    """Children lists holding a list (Dash cannot render them: the page shows nothing there)."""
+    found = []
+    kids = getattr(component, "children", None)
+    if isinstance(kids, list | tuple):
+        found += [component] if any(isinstance(k, list | tuple) for k in kids) else []
+        for k in kids:
+            found += _nested_lists(k)
+    elif kids is not None:
+        found += _nested_lists(kids)
+    return found
+
+
 def _text(component: object) -> str:
     import plotly
 
@@ -292,7 +307,8 @@ def test_page_callbacks_check_the_role_on_the_server(page, engine: Engine, tmp_p
     a, b = _a_then_b(engine, tmp_path)
     for who in (None, _user(engine, "viewer"), _user(engine, "reporter")):
         _as(monkeypatch, who)
-        assert '"Hoàn tác"' not in _text(page.layout())  # no button for them...
+        drawn = page.layout()
+        assert '"Hoàn tác"' not in _text(drawn) and '"lo-lock"' not in _text(drawn)  # no button for them...
         _clicked({"batch": b, "type": "lo-undo"})
         is_open, pending, _, msg = page.ask_rollback([1])  # ...and a hand-made click is refused
         assert (is_open, pending) == (False, None) and "phân tích viên" in _text(msg)
@@ -304,7 +320,8 @@ def test_page_callbacks_check_the_role_on_the_server(page, engine: Engine, tmp_p
     assert _audit(engine, "rollback") == [] and _statuses(engine)[-1][1] == "active"
 
     _as(monkeypatch, _user(engine, "analyst"))
-    assert '"Hoàn tác"' in _text(page.layout())
+    drawn = page.layout()
+    assert '"Hoàn tác"' in _text(drawn) and '"lo-lock"' in _text(drawn) and _nested_lists(drawn) == []
     _clicked({"batch": b, "type": "lo-undo"})
     is_open, pending, body, msg = page.ask_rollback([1])
     assert (is_open, pending, msg) == (True, b, None) and f"Hoàn tác lô {b} — muong-nhe-q1.csv" in _text(body)
