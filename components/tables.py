@@ -57,7 +57,7 @@ def procedure_counts(df: pd.DataFrame) -> pd.DataFrame:
 def batches_table(df: pd.DataFrame) -> dbc.Table | html.P:
     if df.empty:
         return html.P("Chưa nạp lô số liệu nào.", className="text-muted")
-    status = {"active": "đang dùng", "replaced": "đã thay thế"}
+    status = {"active": "đang dùng", "replaced": "đã thay thế", "rolledback": "đã hoàn tác"}
     rows = [html.Tr([html.Td(r.id), html.Td(r.file_name), html.Td(r.loaded_at.strftime("%d/%m/%Y %H:%M")),
                      html.Td(format_int(r.rows), className="text-end"), html.Td(status.get(r.status, r.status)),
                      html.Td(DEMO_LABEL if r.dataset == "demo" else "Số liệu thật")])

@@ -1,5 +1,5 @@
 """``python -m etl <command> [--db URL]``: init, seed, demo, load, rebuild, metrics, findings,
-targets."""
+targets, users, batches, rollback, lock, unlock."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load", help="Nạp tệp CSV/XLSX (mẫu của dự án hoặc Biểu số 06/VPCP/KSTT)")
     _add_db(p)
     p.add_argument("files", nargs="+")
+    p.add_argument("--admin-override", action="store_true",
+                   help="Quản trị viên: cho phép thay thế số liệu của kỳ đã khóa")
 
     p = sub.add_parser("rebuild", help="Tổng hợp lại toàn bộ số liệu tổng hợp từ số liệu gốc và báo khác biệt")
     _add_db(p)
@@ -60,6 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     from etl import users
 
     users.add_parser(sub, _add_db)
+
+    p = sub.add_parser("batches", help="Lịch sử các lô số liệu: tệp, người nạp, thời điểm, số dòng, trạng thái")
+    _add_db(p)
+
+    p = sub.add_parser("rollback", help="Hoàn tác một lô số liệu: lô nó đã thay thế được dùng lại")
+    _add_db(p)
+    p.add_argument("batch", type=int, help="Số lô (xem python -m etl batches)")
+    p.add_argument("--admin-override", action="store_true", help="Quản trị viên: cho phép khi kỳ đã khóa")
+
+    for name, what in (("lock", "Khóa kỳ số liệu của một đơn vị sau khi rà soát"),
+                       ("unlock", "Mở khóa kỳ số liệu của một đơn vị (quản trị viên)")):
+        p = sub.add_parser(name, help=what)
+        _add_db(p)
+        p.add_argument("--unit", required=True, help="Mã đơn vị: 2 số (tỉnh), 3 số (huyện) hoặc 5 số (xã)")
+        p.add_argument("--scheme", choices=("legacy", "2025"), default=None,
+                       help="Hệ đơn vị (mặc định: hệ có hiệu lực vào ngày đầu kỳ)")
+        p.add_argument("--period", required=True, help="Kỳ: 2025-Q1, 2025-H1, 2024, 2024-03 ...")
+        if name == "lock":
+            p.add_argument("--note", default=None, help="Ghi chú (ví dụ: đã đối chiếu với báo cáo giấy)")
     return parser
 
 
@@ -129,7 +150,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "load":
         from etl.load import run_load
 
-        return run_load(engine, args.files)
+        return run_load(engine, args.files, allow_locked=args.admin_override)
     if args.command == "rebuild":
         return cmd_rebuild(engine)
     if args.command == "metrics":
@@ -150,6 +171,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         from etl.targets import run_targets
 
         return run_targets(engine, on=args.on, only_in_force=args.in_force)
+
+    if args.command in ("batches", "rollback", "lock", "unlock"):
+        from etl import batches
+
+        if args.command == "batches":
+            return batches.run_batches(engine)
+        if args.command == "rollback":
+            return batches.run_rollback(engine, args.batch, allow_locked=args.admin_override)
+        if args.command == "lock":
+            return batches.run_lock(engine, args.unit, args.period, scheme=args.scheme, note=args.note)
+        return batches.run_unlock(engine, args.unit, args.period, scheme=args.scheme)
     return 1
 
 

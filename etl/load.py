@@ -13,15 +13,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, update
+from sqlalchemy import Connection, Engine
 from tqdm import tqdm
 
 from data.periods import Period
-from data.schema import DOSSIER_COUNTS, OFFER_COUNTS, dossier_stat, load_batch, procedure_offer
+from data.schema import DOSSIER_COUNTS, OFFER_COUNTS, dossier_stat, procedure_offer
 from data.store import bulk_rows
 from data.text import format_int
 from data.units import scheme_for
 from etl import validate as V
+from etl.batches import LockedError
 from etl.extract import Record, Sheet, UnreadableFile, detect_layout, is_blank, read_sheets
 from etl.extract_form06 import COUNT_FIELDS as FORM06_COUNTS
 from etl.extract_form06 import Form06Sheet, parse_form06
@@ -183,40 +184,49 @@ def check_bytes(engine: Engine, data: bytes, name: str, resolver: Resolver | Non
 
 
 def store_checked(engine: Engine, checked: CheckedFile, loaded_by: str | None = None,
-                  in_transaction: Callable[[Connection, BatchResult], None] | None = None) -> BatchResult:
+                  in_transaction: Callable[[Connection, BatchResult], None] | None = None,
+                  allow_locked: bool = False) -> BatchResult:
     """Store a checked file (all or nothing) and refresh the aggregates it touches, in one
     transaction; ``in_transaction(conn, result)`` runs inside it just before the commit (an
-    audit row), and an exception there undoes everything."""
+    audit row), and an exception there undoes everything. A file changing figures of a locked
+    unit and period is rejected unless ``allow_locked`` (an admin)."""
     if checked.same is not None:
         return BatchResult(checked.same.id, "unchanged", rows=checked.same.rows)
     if checked.errors:
         return BatchResult(None, "rejected", findings=checked.findings)
-    return _store(engine, checked.name, checked.sha256, checked.rows, checked.findings, loaded_by, in_transaction)
+    try:
+        return _store(engine, checked.name, checked.sha256, checked.rows, checked.findings, loaded_by, in_transaction,
+                      allow_locked)
+    except LockedError as exc:  # the transaction rolled back: nothing stored
+        return _rejected(checked.name, "locked", str(exc))
 
 
 def load_bytes(engine: Engine, data: bytes, name: str, resolver: Resolver | None = None,
-               loaded_by: str | None = None) -> BatchResult:
+               loaded_by: str | None = None, allow_locked: bool = False) -> BatchResult:
     """Validate and load one file's content in one transaction (``load_file`` without the disk)."""
-    return store_checked(engine, check_bytes(engine, data, name, resolver), loaded_by)
+    return store_checked(engine, check_bytes(engine, data, name, resolver), loaded_by, allow_locked=allow_locked)
 
 
-def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None) -> BatchResult:
-    """Validate and load one file in one transaction. Returns what happened and the findings."""
+def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None, allow_locked: bool = False,
+              loaded_by: str | None = None) -> BatchResult:
+    """Validate and load one file in one transaction. Returns what happened and the findings.
+    A file changing figures of a locked unit and period is rejected unless ``allow_locked``
+    (an admin); ``loaded_by``: the signed-in user (None: the command line)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         return _rejected(path.name, "unreadable", f"Không đọc được tệp ({exc.strerror or exc}).")
-    return load_bytes(engine, data, path.name, resolver)
+    return load_bytes(engine, data, path.name, resolver, loaded_by, allow_locked)
 
 
-def run_load(engine: Engine, files: list[str]) -> int:
+def run_load(engine: Engine, files: list[str], allow_locked: bool = False) -> int:
     """Load each file; one summary line per file and every finding on stderr. 1 if any file was rejected."""
     with engine.connect() as conn:
         resolver = Resolver.load(conn)
     code = 0
     for f in files:
-        res = load_file(engine, f, resolver)
+        res = load_file(engine, f, resolver, allow_locked=allow_locked)
         print(summary_line(Path(f).name, res), file=sys.stderr)
         if res.status == "rejected":
             code = 1
@@ -247,15 +257,14 @@ def _rejected(name: str, rule: str, message: str) -> BatchResult:
 
 def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list[Finding],
            loaded_by: str | None = None,
-           in_transaction: Callable[[Connection, BatchResult], None] | None = None) -> BatchResult:
+           in_transaction: Callable[[Connection, BatchResult], None] | None = None,
+           allow_locked: bool = False) -> BatchResult:
     with engine.begin() as conn:
         batch_id, replaced, covered = open_batch(conn, kind="file", dataset="real", file_name=name, sha256=sha,
-                                                 rows=len(rows))
+                                                 rows=len(rows), loaded_by=loaded_by)
         if batch_id is None:  # loaded meanwhile by another process
             same = find_active_batch(conn, sha256=sha, kind="file")
             return BatchResult(same.id if same else None, "unchanged", rows=len(rows))
-        if loaded_by is not None:
-            conn.execute(update(load_batch).where(load_batch.c.id == batch_id).values(loaded_by=loaded_by))
         periods = PeriodCache(conn)
         period_ids = {r.period: periods.id_for(r.period) for r in rows}  # new periods first (their own inserts)
         d_cols = ["batch_id", "source_ref", "unit_id", "agency_id", "scope", "period_id", *DOSSIER_COUNTS]
@@ -273,7 +282,7 @@ def _store(engine: Engine, name: str, sha: str, rows: list[_Row], findings: list
         bulk_rows(conn, dossier_stat, d_cols, tuples(0, n_d), len(rows), f"{name}: ghi" if big else None)
         bulk_rows(conn, procedure_offer, o_cols, tuples(n_d, len(STORED)), len(rows))
         save_findings(conn, batch_id, findings, periods)
-        close_batch(conn, batch_id, covered, progress=len(rows) >= PROGRESS_MIN_ROWS)
+        close_batch(conn, batch_id, covered, progress=len(rows) >= PROGRESS_MIN_ROWS, allow_locked=allow_locked)
         result = BatchResult(batch_id, "replaced" if replaced else "loaded", rows=len(rows), findings=findings,
                              replaced_batch_id=replaced)
         if in_transaction is not None:

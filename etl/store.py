@@ -4,6 +4,12 @@ A batch is written in one transaction by the caller (``with engine.begin() as co
 failure leaves the database as it was; ``close_batch`` then refreshes the analytics store for
 what the batch (and the batch it replaced) touched, in the same transaction. Re-loading the same content (same SHA-256) is a no-op;
 loading a file with the same name but new content replaces the earlier batch and its figures.
+
+A replaced batch of real figures keeps its rows (status 'replaced': nothing reads them), so
+rolling back the batch that replaced it (etl/batches.py) can bring them back; a replaced demo
+batch is deleted (the sample is regenerated, never rolled back, and can be millions of rows).
+A batch whose rows (or the rows of the batch it replaces) fall in a locked unit and period is
+refused unless the loader is an admin (``allow_locked``).
 """
 
 from __future__ import annotations
@@ -120,11 +126,12 @@ def open_batch(
     rows: int,
     note: str | None = None,
     replace_same_name: bool = True,
+    loaded_by: str | None = None,
 ) -> tuple[int | None, int | None, Scope]:
     """Start a batch. Returns (new batch id, replaced batch id, what the replaced batch covered).
 
     The new id is None when an active batch of this kind already has the same content:
-    the caller then changes nothing.
+    the caller then changes nothing. ``loaded_by``: the signed-in user (None: the command line).
     """
     if find_active_batch(conn, sha256=sha256, kind=kind) is not None:
         return None, None, Scope(set(), set(), families=set())
@@ -139,11 +146,13 @@ def open_batch(
             loaded_at=datetime.now().replace(microsecond=0),
             status="active",
             note=note,
+            loaded_by=loaded_by,
         )
     ).inserted_primary_key[0]
     if replaced is not None:
         covered = footprint(conn, [replaced.id])  # before its rows are gone
-        delete_batch_figures(conn, replaced.id)
+        if replaced.dataset == "demo":
+            delete_batch_figures(conn, replaced.id)
         conn.execute(
             update(load_batch).where(load_batch.c.id == replaced.id).values(status="replaced", replaced_by=new_id)
         )
@@ -152,9 +161,16 @@ def open_batch(
 
 
 def close_batch(conn: Connection, batch_id: int, replaced: Scope | None = None, whole: bool = False,
-                progress: bool = False) -> None:
+                progress: bool = False, allow_locked: bool = False) -> None:
     """Bring the analytics store up to date with a batch just written (and the one it replaced):
-    the provinces and years they touch, or everything (``whole``: e.g. the national demo)."""
+    the provinces and years they touch, or everything (``whole``: e.g. the national demo).
+
+    Raises ``etl.batches.LockedError`` (the caller's transaction then leaves everything as it
+    was) when real rows of the batch or of the one it replaced lie in a locked unit and period,
+    unless ``allow_locked`` (an admin)."""
+    from etl.batches import check_locks
+
+    check_locks(conn, [batch_id, *sorted((replaced.batches if replaced else set()) - {batch_id})], allow_locked)
     scope = Scope() if whole else footprint(conn, [batch_id]) | (replaced or Scope(set(), set(), families=set()))
     rows = conn.execute(select(load_batch.c.rows).where(load_batch.c.id == batch_id)).scalar() or 0
     if conn.dialect.name == "postgresql" and (whole or rows >= 10000):

@@ -43,8 +43,9 @@ def _state(engine: Engine) -> tuple[int, ...]:
 
 
 def _stored(engine: Engine, unit_name: str, scheme: str | None = None) -> dict:
-    q = select(dossier_stat).join(unit, unit.c.id == dossier_stat.c.unit_id).where(
-        unit.c.name == unit_name, dossier_stat.c.agency_id.is_(None))
+    q = (select(dossier_stat).join(unit, unit.c.id == dossier_stat.c.unit_id)
+         .join(load_batch, load_batch.c.id == dossier_stat.c.batch_id)  # a replaced batch keeps its rows
+         .where(unit.c.name == unit_name, dossier_stat.c.agency_id.is_(None), load_batch.c.status == "active"))
     if scheme:
         q = q.where(unit.c.scheme == scheme)
     with engine.connect() as conn:
@@ -294,9 +295,10 @@ def test_corrected_file_replaces_its_earlier_batch(engine: Engine, tmp_path: Pat
     with engine.connect() as conn:
         batches = conn.execute(select(load_batch.c.id, load_batch.c.status, load_batch.c.replaced_by)
                                .order_by(load_batch.c.id)).all()
-        findings = conn.execute(select(func.count()).select_from(finding)).scalar_one()
+        findings = conn.execute(select(func.count()).select_from(finding).join(
+            load_batch, load_batch.c.id == finding.c.batch_id).where(load_batch.c.status == "active")).scalar_one()
     assert batches == [(first.batch_id, "replaced", second.batch_id), (second.batch_id, "active", None)]
-    assert findings == 0  # the old batch's warning went with it
+    assert findings == 0  # the old batch's warning is no longer shown (its rows stay for a rollback)
 
 
 def test_warnings_are_stored_as_findings(engine: Engine, tmp_path: Path) -> None:

@@ -285,3 +285,76 @@ def stored_periods(engine: Engine, unit_id: int | None = None, scheme: str | Non
 
 def _d(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+# --- the batch history (issue 10) -----------------------------------------------------------
+
+CLI_LOADER = "dòng lệnh"  # ``loaded_by`` NULL: loaded from the command line
+
+
+def batch_history(engine: Engine, unit_ids: frozenset[int] | set[int] | None = None) -> pd.DataFrame:
+    """Every load batch, latest first: id, kind, dataset, file_name, loaded_by, who (the loader
+    or "dòng lệnh"), loaded_at, rows, status (active | replaced | rolledback), replaced (the ids
+    of the batches it replaced, including those a rollback of it brought back), replaced_by,
+    undone_by and undone_at (who rolled it back, when). With ``unit_ids`` (a reader's scope):
+    only the real batches with figures of those units, and the demo batches."""
+    import json
+
+    from data.schema import audit_log
+
+    cols = ["id", "kind", "dataset", "file_name", "loaded_by", "who", "loaded_at", "rows", "status", "replaced",
+            "replaced_by", "undone_by", "undone_at"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(load_batch.c.id, load_batch.c.kind, load_batch.c.dataset, load_batch.c.file_name,
+                                   load_batch.c.loaded_by, load_batch.c.loaded_at, load_batch.c.rows,
+                                   load_batch.c.status, load_batch.c.replaced_by)
+                            .order_by(load_batch.c.id.desc())).mappings().all()
+        undone = conn.execute(select(audit_log.c.user_name, audit_log.c.at, audit_log.c.detail)
+                              .where(audit_log.c.action == "rollback").order_by(audit_log.c.id)).all()
+        visible = None
+        if unit_ids is not None:
+            real = [r["id"] for r in rows if r["dataset"] == "real"]
+            parts = [select(t.c.batch_id).where(t.c.batch_id.in_(real), t.c.unit_id.in_(sorted(unit_ids))).distinct()
+                     for t in (dossier_stat, procedure_offer, count_stat, stated_value)]
+            visible = {int(b) for (b,) in conn.execute(union(*parts))} if real else set()
+    replaced: dict[int, set[int]] = {}
+    for r in rows:
+        if r["replaced_by"] is not None:
+            replaced.setdefault(int(r["replaced_by"]), set()).add(int(r["id"]))
+    by_undo: dict[int, tuple[str, object]] = {}
+    for who, at, detail in undone:
+        try:
+            d = json.loads(detail)
+        except ValueError:
+            continue
+        if isinstance(d, dict) and "batch" in d:
+            b = int(d["batch"])
+            replaced.setdefault(b, set()).update(int(x) for x in d.get("restored") or [])
+            by_undo[b] = (who or CLI_LOADER, at)
+    out = [{**r, "who": r["loaded_by"] or CLI_LOADER, "replaced": tuple(sorted(replaced.get(int(r["id"]), ()))),
+            "undone_by": by_undo.get(int(r["id"]), (None, None))[0],
+            "undone_at": by_undo.get(int(r["id"]), (None, None))[1]}
+           for r in rows if visible is None or r["dataset"] == "demo" or int(r["id"]) in visible]
+    return pd.DataFrame(out, columns=cols)
+
+
+def period_locks(engine: Engine) -> pd.DataFrame:
+    """The locked unit periods, latest first: id, unit_id, unit_name, unit_code, scheme, start,
+    end, label, locked_by, locked_at, note."""
+    from data.schema import period_lock, unit
+
+    q = (select(period_lock.c.id, period_lock.c.unit_id, unit.c.name.label("unit_name"),
+                unit.c.code.label("unit_code"), unit.c.scheme, period_lock.c.period_start.label("start"),
+                period_lock.c.period_end.label("end"), period_lock.c.locked_by, period_lock.c.locked_at,
+                period_lock.c.note)
+         .join(unit, unit.c.id == period_lock.c.unit_id)
+         .order_by(period_lock.c.period_start.desc(), unit.c.code, period_lock.c.id))
+    with engine.connect() as conn:
+        df = pd.DataFrame(conn.execute(q).all(), columns=["id", "unit_id", "unit_name", "unit_code", "scheme", "start",
+                                                          "end", "locked_by", "locked_at", "note"])
+    df["label"] = [P.classify(_as_day(s), _as_day(e)).label for s, e in zip(df["start"], df["end"], strict=True)]
+    return df
+
+
+def _as_day(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
