@@ -116,7 +116,9 @@ def _job_manager():  # noqa: ANN202
 
     where = os.environ.get("TTHC_JOBS_DIR") or str(
         Path(tempfile.gettempdir()) / f"tthc-jobs-{hashlib.sha1(default_url().encode()).hexdigest()[:12]}")
-    return DiskcacheManager(diskcache.Cache(where))
+    from components.security import private_folder
+
+    return DiskcacheManager(diskcache.Cache(private_folder(where)))
 
 
 def create_app() -> Dash:
@@ -139,9 +141,12 @@ def create_app() -> Dash:
     import pages._export  # noqa: F401  (exports of the current view)
     import pages._nav  # noqa: F401  (filters into the URL, menu links keeping the view)
     import pages._search  # noqa: F401  (the unit search callback shared by every page)
-    from components import login
+    from components import login, security
+    from etl.preview import MAX_REQUEST_BYTES
 
-    login.install(app.server, engine)  # first: every later hook runs with the request's scope
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES  # an upload (base64 in JSON) and no more
+    security.install(app.server, app.csp_hashes())  # headers, error pages, the origin check
+    login.install(app.server, engine)  # then sign-in: every later hook runs with the request's scope
     _geo_routes(app)
     if os.environ.get("TTHC_PAGE_CACHE", "1") != "0":
         from components import pagecache

@@ -8,13 +8,13 @@
 - Passwords: werkzeug scrypt (data/auth.py). Failed logins are counted per name and per address
   in the audit log: after ``MAX_FAILURES`` within ``FAILURE_WINDOW`` the login waits.
 - The session cookie is HttpOnly, SameSite=Lax, Secure behind HTTPS (``TTHC_HTTPS=1``), and
-  lasts ``TTHC_SESSION_HOURS`` (8) hours; the login form carries a CSRF token.
+  lasts ``TTHC_SESSION_HOURS`` (8) hours (components/security.py); the login and sign-out forms
+  carry a CSRF token.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import html
 import os
 import secrets
@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 from flask import Flask, Response, abort, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from components.security import check_csrf, csrf_token
 from data import auth
 from data.read import scope
 
@@ -59,16 +60,6 @@ def secret_key(db_url: str) -> bytes:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip().encode()
-
-
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
-def _csrf_ok(value: str | None) -> bool:
-    return bool(value) and hmac.compare_digest(value.encode(), session.get("csrf", "").encode())
 
 
 def public_mode() -> bool:
@@ -133,12 +124,7 @@ def enter_job(engine, token: str | None) -> bool:  # noqa: ANN001
 
 def install(server: Flask, engine) -> None:  # noqa: ANN001
     server.secret_key = secret_key(engine.url.render_as_string(hide_password=False))
-    server.config.update(
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("TTHC_HTTPS", "") == "1",
-        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=float(os.environ.get("TTHC_SESSION_HOURS", "8"))),
-    )
+    # cookie flags and the session's lifetime: components.security.install
     manager = LoginManager(server)
     manager.session_protection = "strong"
 
@@ -170,7 +156,7 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
             return _page(nxt)
         name = (request.form.get("name") or "").strip()
         ip = request.remote_addr
-        if not _csrf_ok(request.form.get("csrf")):
+        if not check_csrf(request.form.get("csrf")):
             return _page(nxt, "Phiên đăng nhập đã hết hạn, vui lòng thử lại.", name), 400
         if auth.recent_failures(engine, name, ip, datetime.now() - FAILURE_WINDOW) >= MAX_FAILURES:
             auth.audit(engine, name, "login_blocked", {"name": name}, ip)
@@ -190,7 +176,7 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
     @server.route(LOGOUT, methods=["POST"])
     def _logout() -> Response:
         if current_user.is_authenticated:
-            if not _csrf_ok(request.form.get("csrf")):
+            if not check_csrf(request.form.get("csrf")):
                 abort(400)
             auth.audit(engine, current_user.user.name, "logout", {}, request.remote_addr)
             logout_user()

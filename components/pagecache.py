@@ -48,7 +48,9 @@ def install(server: Flask, db_url: str, data_version, scope_key=lambda: "") -> N
 
     where = os.environ.get("TTHC_CACHE_DIR") or str(
         Path(tempfile.gettempdir()) / f"tthc-pages-{hashlib.sha1(db_url.encode()).hexdigest()[:12]}")
-    cache = diskcache.Cache(where, size_limit=SIZE_LIMIT)
+    from components.security import private_folder
+
+    cache = diskcache.Cache(private_folder(where), size_limit=SIZE_LIMIT)
     code = _code_version()
 
     @server.before_request

@@ -160,4 +160,23 @@ def csrf_token() -> str:
 def check_csrf(form_value: str | None) -> bool:
     """Whether a posted form's token is this session's (constant-time comparison)."""
     token = session.get(CSRF_KEY)
-    return bool(token and form_value) and hmac.compare_digest(str(token), str(form_value))
+    return bool(token and form_value) and hmac.compare_digest(str(token).encode(), str(form_value).encode())
+
+
+def private_folder(path: str) -> str:
+    """A folder only this account can read and write (created 0700). The job and page caches
+    (diskcache) unpickle what they read, so a folder another account could write would let it
+    run code in the server (GHSA-w8v5-vhqr-4h9v): refuse one that is not ours or is open."""
+    import stat
+    from pathlib import Path
+
+    folder = Path(path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = folder.stat()
+    if st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        folder.chmod(0o700)  # ours and nobody else could write it: just close it
+        return str(folder)
+    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise RuntimeError(f"Thư mục bộ đệm {folder} không thuộc riêng tài khoản chạy ứng dụng (cần quyền 700); "
+                           "hãy xóa nó hoặc đặt TTHC_CACHE_DIR / TTHC_JOBS_DIR sang thư mục khác.")
+    return str(folder)

@@ -381,7 +381,8 @@ def confirm_upload(engine: Engine, token: object, user: User | None, ip: str | N
         write_audit(conn, user.name, "upload_confirm",
                     _detail(pv, batch_id=res.batch_id, replaced_batch_id=res.replaced_batch_id, rows=res.rows), ip)
 
-    res = store_checked(engine, checked, loaded_by=user.name, in_transaction=record)
+    res = store_checked(engine, checked, loaded_by=user.name, in_transaction=record,
+                        allow_locked=user.can("admin"))  # a locked period: only an admin replaces it
     _drop(upload_dir(), str(token))
     if res.status == "unchanged":
         return Confirmed(False, f"Nội dung tệp này đã được nạp (lô {res.batch_id}); không thay đổi.", res.batch_id,

@@ -94,7 +94,8 @@ def _account(_path: str, links: list[dict]) -> tuple:
     """The signed-in user's name, the sign-out form's CSRF token, the pages of their role, and
     the signed token background exports run with."""
     from components.access import current_user
-    from components.login import csrf_token, job_token
+    from components.login import job_token
+    from components.security import csrf_token
 
     user = current_user()
     hidden = {"display": "none"}

@@ -1,5 +1,5 @@
-"""The real app with components.security installed (tests/secure_app.py, served by gunicorn
-like production) in headless Chromium: every page renders under the Content-Security-Policy
+"""The real app (components.security installed by app.py, served by gunicorn like production) in
+headless Chromium: every page renders under the Content-Security-Policy
 with no console error (a CSP violation is one); headers on pages, assets and callbacks; a
 failing callback answers a generic message; an analyst sets a target on /muc-tieu and the KPI
 card of that province names it, who set it and the document."""
@@ -7,12 +7,8 @@ card of that province names it, who set it and the document."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,8 +18,8 @@ import pytest
 
 from data import auth
 from data.db import get_engine
-from tests.conftest import ROOT
-from tests.test_browser import _free_port, browser, db, new_page  # noqa: F401
+from tests.conftest import TEST_PASSWORD, TEST_USER
+from tests.test_browser import _start_app, browser, db, login, new_page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -40,42 +36,46 @@ KH = "Kế hoạch 7/KH-UBND tỉnh Điện Biên"
 
 @pytest.fixture(scope="module")
 def secure_server(db: str) -> Iterator[str]:  # noqa: F811
+    """The production server (app.py installs components.security) on the browser tests' data,
+    with an analyst of Điện Biên."""
     engine = get_engine(db)
     if auth.get_user(engine, "lan") is None:
         auth.add_user(engine, "lan", "analyst", "mot-mat-khau-dai", units=["11"])
-    port = _free_port()
-    env = {**os.environ, "TTHC_DB_URL": db, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "2",
-           "TTHC_TEST_USER": "lan", "TTHC_CACHE_DIR": tempfile.mkdtemp(prefix="tthc-sec-pages-")}
-    log = tempfile.NamedTemporaryFile("w+", prefix="tthc-secure-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tests.secure_app:server"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(base + "/", timeout=2).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail("the app did not start: " + log.read()[-4000:])
+    proc, base = _start_app(db, TTHC_CACHE_DIR=tempfile.mkdtemp(prefix="tthc-sec-pages-"))
     yield base
     proc.terminate()
     proc.wait(10)
 
 
+_OPENERS: dict[str, urllib.request.OpenerDirector] = {}
+
+
+def _opener(base: str) -> urllib.request.OpenerDirector:
+    """A urllib client signed in as the tests' admin (cookies kept)."""
+    if base not in _OPENERS:
+        import http.cookiejar
+        from urllib.parse import urlencode
+
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = opener.open(base + "/dang-nhap", timeout=30).read().decode()
+        token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        opener.open(base + "/dang-nhap", urlencode({"name": TEST_USER, "password": TEST_PASSWORD, "csrf": token,
+                                                    "next": "/"}).encode(), timeout=30)
+        _OPENERS[base] = opener
+    return _OPENERS[base]
+
+
 def _open(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, dict, str]:
     req = urllib.request.Request(url, data=data, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
+        with _opener(url.split("/", 3)[0] + "//" + url.split("/", 3)[2]).open(req, timeout=60) as r:
             return r.status, dict(r.headers), r.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read().decode("utf-8", "replace")
 
 
 def test_every_page_renders_under_the_csp_without_console_error(secure_server: str, browser) -> None:  # noqa: ANN001, F811
-    context, page = new_page(browser)
+    context, page = new_page(browser, base=secure_server)  # the tests' admin: every page is open to it
     try:
         for path in PAGES:
             page.goto(secure_server + path)
@@ -131,6 +131,7 @@ def _choose(page, dropdown: str, text: str) -> None:  # noqa: ANN001
 
 def test_a_target_set_on_the_page_is_named_on_the_kpi_card(secure_server: str, browser) -> None:  # noqa: ANN001, F811
     context, page = new_page(browser)
+    login(page, secure_server, "lan", "mot-mat-khau-dai")
     try:
         page.goto(secure_server + "/muc-tieu")
         page.wait_for_selector("#tg-save", timeout=30000)
