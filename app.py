@@ -145,7 +145,7 @@ def create_app() -> Dash:
     from etl.preview import MAX_REQUEST_BYTES
 
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES  # an upload (base64 in JSON) and no more
-    security.install(app.server, app.csp_hashes())  # headers, error pages, the origin check
+    security.install(app.server, app.csp_hashes)  # headers, error pages, the origin check
     login.install(app.server, engine)  # then sign-in: every later hook runs with the request's scope
     _geo_routes(app)
     if os.environ.get("TTHC_PAGE_CACHE", "1") != "0":

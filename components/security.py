@@ -26,7 +26,7 @@ import hmac
 import logging
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -101,9 +101,18 @@ def _is_callback() -> bool:
     return request.path.rsplit("/", 1)[-1] in ("_dash-update-component", "_dash-layout", "_dash-dependencies")
 
 
-def install(server: Flask, script_hashes: Sequence[str] | None = None) -> None:
-    """Headers, error pages, cookie defaults and the origin check on ``server``."""
-    headers = security_headers(tuple(script_hashes or ()))
+def install(server: Flask, script_hashes: Sequence[str] | Callable[[], Sequence[str]] | None = None) -> None:
+    """Headers, error pages, cookie defaults and the origin check on ``server``.
+    ``script_hashes``: Dash's ``app.csp_hashes`` (or its result); called on the first response,
+    once every page and clientside callback has added its inline script."""
+    made: dict[str, dict[str, str]] = {}
+
+    def headers_now() -> dict[str, str]:
+        if "h" not in made:
+            hashes = script_hashes() if callable(script_hashes) else script_hashes
+            made["h"] = security_headers(tuple(hashes or ()))
+        return made["h"]
+
     https = os.environ.get("TTHC_HTTPS", "") == "1"
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -129,7 +138,7 @@ def install(server: Flask, script_hashes: Sequence[str] | None = None) -> None:
 
     @server.after_request
     def _headers(resp: Response) -> Response:
-        for k, v in headers.items():
+        for k, v in headers_now().items():
             resp.headers.setdefault(k, v)
         if https:
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
