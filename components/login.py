@@ -135,6 +135,7 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
 
     @server.before_request
     def _gate() -> Response | None:
+        scope.set_scope(frozenset(), "")  # deny by default: nothing readable until decided below
         path = request.path
         if path in (LOGIN, LOGOUT) or path.startswith(OPEN_PREFIXES) or PRIMING:
             return None
@@ -146,6 +147,10 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
         ids, home = scope_of(engine, user)
         scope.set_scope(ids, home, country=user is None)  # the public: the country and its provinces
         return None
+
+    @server.teardown_request
+    def _forget(_exc: BaseException | None) -> None:
+        scope.set_scope(None)  # the thread serves another request next: nothing carries over
 
     @server.route(LOGIN, methods=["GET", "POST"])
     def _login() -> Response | str:
