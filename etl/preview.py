@@ -387,6 +387,10 @@ def confirm_upload(engine: Engine, token: object, user: User | None, ip: str | N
     if res.status == "unchanged":
         return Confirmed(False, f"Nội dung tệp này đã được nạp (lô {res.batch_id}); không thay đổi.", res.batch_id,
                          pv, res)
+    if res.status == "rejected":  # refused while storing (a locked period): nothing stored, say why
+        with engine.begin() as conn:
+            write_audit(conn, user.name, "upload_refused", _detail(pv, reason=[f.message for f in res.errors]), ip)
+        return Confirmed(False, "Chưa nạp: " + " ".join(f.message for f in res.errors), None, pv, res)
     extra = f", thay thế lô {res.replaced_batch_id}" if res.replaced_batch_id else ""
     return Confirmed(True, f"Đã nạp {format_int(res.rows)} dòng của tệp “{name}” vào lô {res.batch_id}{extra}.",
                      res.batch_id, pv, res)

@@ -45,6 +45,24 @@ def demo_database(template_db: Path, folder: Path, provinces: str, until: str) -
     return url
 
 
+def demo_database_on(backend: str, request: pytest.FixtureRequest, name: str, provinces: str, until: str) -> str:
+    """``demo_database`` on SQLite or on the tests' PostgreSQL server (a database of its own)."""
+    if backend == "sqlite":
+        return demo_database(request.getfixturevalue("template_db"),
+                             request.getfixturevalue("tmp_path_factory").mktemp(name), provinces, until)
+    from etl.cli import main
+
+    admin, template = request.getfixturevalue("pg_admin_url"), request.getfixturevalue("pg_template")
+    db = f"demo_{name.replace('-', '_')}"
+    _admin_execute(admin, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    _admin_execute(admin, f"CREATE DATABASE {db} TEMPLATE {template}")
+    url = admin.rsplit("/", 1)[0] + f"/{db}"
+    assert main(["seed", "--db", url]) == 0
+    assert main(["demo", "--provinces", provinces, "--until", until, "--db", url]) == 0
+    add_test_user(url)
+    return url
+
+
 TEST_USER, TEST_PASSWORD = "kiemthu", "mat-khau-kiem-thu-01"
 
 

@@ -34,7 +34,7 @@ def _go(page, n: int) -> None:  # noqa: ANN001
     page.keyboard.press("Home")
     for _ in range(n - 1):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"document.querySelector('#slide-{n}').classList.contains('active')", timeout=5000)
+    page.wait_for_function(f"() => document.querySelector('#slide-{n}').classList.contains('active')", timeout=5000)
     page.wait_for_timeout(600)  # plotly redraws the chart that just appeared
 
 
@@ -78,14 +78,14 @@ def test_key_hint_hides_in_full_screen(server: str, browser) -> None:  # noqa: A
         hint = page.locator("#present-hint")
         assert hint.is_visible() and "F toàn màn hình" in hint.inner_text()
         page.keyboard.press("f")
-        page.wait_for_function("document.fullscreenElement === document.getElementById('present-root')",
+        page.wait_for_function("() => document.fullscreenElement === document.getElementById('present-root')",
                                timeout=5000)
-        page.wait_for_function("getComputedStyle(document.getElementById('present-hint')).display === 'none'",
+        page.wait_for_function("() => getComputedStyle(document.getElementById('present-hint')).display === 'none'",
                                timeout=5000)
         assert not hint.is_visible()
         page.keyboard.press("f")  # leave full screen: the hint is back
-        page.wait_for_function("document.fullscreenElement === null", timeout=5000)
-        page.wait_for_function("getComputedStyle(document.getElementById('present-hint')).display !== 'none'",
+        page.wait_for_function("() => document.fullscreenElement === null", timeout=5000)
+        page.wait_for_function("() => getComputedStyle(document.getElementById('present-hint')).display !== 'none'",
                                timeout=5000)
         assert hint.is_visible()
         titles = _titles(page)

@@ -206,10 +206,10 @@ def test_etl_targets_prints_every_target_as_csv(engine: Engine, db_url: str, use
 def pages_(db_url: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     monkeypatch.setenv("TTHC_DB_URL", db_url)
     dash.Dash("test_targets_ui", use_pages=True, pages_folder="")
-    import pages.audit
-    import pages.targets
+    import importlib
 
-    return pages.targets, pages.audit
+    # Dash's page loader may have imported them already (sys.modules only, not as attributes)
+    return importlib.import_module("pages.targets"), importlib.import_module("pages.audit")
 
 
 def _as(monkeypatch: pytest.MonkeyPatch, user: auth.User | None) -> None:

@@ -299,4 +299,5 @@ def test_the_page_is_registered_for_reporters_off_the_menu(db_url: str, monkeypa
     assert (page["path"], page["name"], page["nav"], page["role"]) == ("/nap-so-lieu", "Nạp số liệu", False, "reporter")
     text = _text(page["layout"]())
     assert '"Xác nhận nạp"' in text and '"disabled": true' in text and "upload-file" in text
-    assert app.server.test_client().get("/nap-so-lieu").status_code == 200
+    client = app.server.test_client()
+    assert client.get("/nap-so-lieu").status_code == 302  # deny by default: the login page first

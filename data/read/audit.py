@@ -17,8 +17,9 @@ ACTION_VI = {  # how each action is named on the page ('' falls back to the code
     "login": "Đăng nhập", "login_failed": "Đăng nhập sai", "logout": "Đăng xuất",
     "user_add": "Thêm người dùng", "user_passwd": "Đổi mật khẩu", "user_enable": "Mở khóa người dùng",
     "user_disable": "Khóa người dùng", "target_set": "Đặt mục tiêu", "target_end": "Kết thúc mục tiêu",
-    "target_delete": "Xóa mục tiêu", "upload": "Tải tệp lên", "rollback": "Gỡ lô số liệu",
-    "lock": "Khóa kỳ", "unlock": "Mở khóa kỳ",
+    "target_delete": "Xóa mục tiêu", "upload_preview": "Xem trước tệp", "upload_confirm": "Xác nhận nạp",
+    "upload_refused": "Nạp bị từ chối", "rollback": "Hoàn tác lô", "lock": "Khóa kỳ", "unlock": "Mở khóa kỳ",
+    "login_blocked": "Đăng nhập bị chặn",
 }
 
 
