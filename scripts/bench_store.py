@@ -13,6 +13,10 @@
         etl demo --provinces all (aggregates included) and the load of a template file of
         ``--rows`` rows into that national database, with peak memory.
 
+Every page is behind the login since issue 10: the benchmark adds an admin ``do_hieu_nang`` to
+the database it measures (upgrading it first) and signs in as it, in Chromium and for the
+simulated users (their requests carry that session's cookie).
+
 ``--server`` runs another command (e.g. "python app.py" for the development server), in ``--cwd``
 when given (an older checkout, for a side-by-side); PORT and TTHC_DB_URL are set for it.
 """
@@ -57,6 +61,34 @@ SERVER_DIR = ROOT  # --cwd: where the server command runs (an older checkout, fo
 
 
 ACCESS_LOG = Path(tempfile.gettempdir()) / "tthc-bench-access.log"
+
+
+BENCH_USER, BENCH_PASSWORD = "do_hieu_nang", "mat-khau-do-hieu-nang"
+
+
+def bench_user(db: str) -> None:
+    """An admin the benchmark signs in as (every page is behind the login since issue 10)."""
+    from data import auth
+    from data.db import get_engine, upgrade
+
+    engine = get_engine(db)
+    upgrade(engine)  # a database of an older version gets its users table first
+    try:
+        if auth.get_user(engine, BENCH_USER) is None:
+            auth.add_user(engine, BENCH_USER, "admin", BENCH_PASSWORD, by="bench_store.py")
+    except Exception:  # noqa: BLE001  an older checkout's database (--cwd) has no users table
+        pass
+
+
+def sign_in(page, base: str) -> None:  # noqa: ANN001
+    """Sign in through the login page (a server from before issue 10 has none: nothing to do)."""
+    page.goto(base + "/dang-nhap")
+    if page.locator("#login-form").count() == 0:
+        return
+    page.fill("#name", BENCH_USER)
+    page.fill("#password", BENCH_PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-form button[type=submit]")
 
 
 def start_server(db: str, command: str | None, port: int) -> tuple[subprocess.Popen, float, float]:
@@ -199,6 +231,7 @@ def cmd_views(args: argparse.Namespace) -> int:
 
     views = sample_views(args.views, args.seed, args.db)
     port = free_port()
+    bench_user(args.db)
     proc, to_listen, listening = start_server(args.db, args.server, port)
     base = f"http://127.0.0.1:{port}"
     rows = []
@@ -206,9 +239,10 @@ def cmd_views(args: argparse.Namespace) -> int:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM)
             page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            sign_in(page, base)
             page.goto(base + "/")
             page.wait_for_selector(".main-svg", timeout=300000)
-            home_ready = time.perf_counter() - listening
+            home_ready = time.perf_counter() - listening  # includes signing in
             server_ms: list[float] = []
 
             def on_response(resp) -> None:  # noqa: ANN001
@@ -272,19 +306,22 @@ def cmd_views(args: argparse.Namespace) -> int:
 # --- simulated users -------------------------------------------------------------------------------
 
 
-def render_payload(base: str) -> dict:
-    """The page-render callback request the browser sends, captured once, to be replayed."""
+def render_payload(base: str) -> tuple[dict, str]:
+    """The page-render callback request the browser sends, captured once, to be replayed, and the
+    signed-in session's cookie header."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM)
         page = browser.new_page()
+        sign_in(page, base)
         with page.expect_request(lambda r: "_dash-update-component" in r.url and "_pages_content" in
                                  (r.post_data or "")) as req:
             page.goto(base + "/")
         body = json.loads(req.value.post_data)
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
         browser.close()
-    return body
+    return body, cookie
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -292,10 +329,11 @@ def cmd_users(args: argparse.Namespace) -> int:
 
     views = sample_views(args.distinct, args.seed, args.db)
     port = free_port()
+    bench_user(args.db)
     proc, to_listen, _ = start_server(args.db, args.server, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        template = render_payload(base)
+        template, cookie = render_payload(base)
         lat: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
@@ -313,7 +351,7 @@ def cmd_users(args: argparse.Namespace) -> int:
                     elif inp["property"] == "search":
                         inp["value"] = "?" + query
                 req = urllib.request.Request(base + "/_dash-update-component", data=json.dumps(body).encode(),
-                                             headers={"Content-Type": "application/json"})
+                                             headers={"Content-Type": "application/json", "Cookie": cookie})
                 t = time.perf_counter()
                 try:
                     with urllib.request.urlopen(req, timeout=60) as resp:
