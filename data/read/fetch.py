@@ -216,16 +216,22 @@ def offer_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.Da
         inside = (end >= a) & (end <= b)
         since = max([a - OFFER_IN_FORCE_DAYS] + [_day(d) for d in REORGANISED if d <= p.start])
         before = np.flatnonzero((end < a) & (end >= since) & ~np.isin(key, key[inside]) & ~np.isin(key, ended(p)))
-        if len(before):  # the latest earlier snapshot of each unit without one inside
-            order = before[np.lexsort((-end[before], key[before]))]
-            first = np.ones(len(order), dtype=bool)
-            first[1:] = key[order][1:] != key[order][:-1]
-            inside[order[first]] = True
+        inside[_latest_per_key(before, end, key)] = True  # each unit's latest earlier snapshot
         if inside.any():
             parts.append(df[inside].assign(pidx=i))
     if not parts:
         return df.iloc[0:0].assign(pidx=pd.Series(dtype=int))
     return pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
+
+
+def _latest_per_key(rows: np.ndarray, end: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Of the row positions ``rows``, the one with the latest ``end`` for each ``key``."""
+    if not len(rows):
+        return rows
+    order = rows[np.lexsort((-end[rows], key[rows]))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    return order[first]
 
 
 def count_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.DataFrame:
@@ -245,25 +251,13 @@ def count_rows(conn: Connection, where: Where, periods: list[P.Period]) -> pd.Da
     df["period_start"], df["period_end"] = start, end
     kind = df["kind"].to_numpy()
     key = df["key"].to_numpy(dtype=np.int64)
-    agencies = registry(conn.engine).agencies if where.level == "department" else None
-
-    def ended(p: P.Period) -> np.ndarray:  # agencies gone before the period: no catalogue in force
-        if agencies is None:
-            return np.array([], dtype=np.int64)
-        gone = agencies["valid_to"].map(lambda d: d is not None and d == d and _d(d) < p.start)
-        return agencies.index[gone.to_numpy(dtype=bool)].to_numpy(dtype=np.int64)
-
     parts = []
     for i, p in enumerate(periods):
         a, b = _day(p.start), _day(p.end)
         take = ((kind == "stated") & (end >= a) & (end <= b) & (start >= a)) | ((kind == "zero") & (start == a)
                                                                                & (end == b))
         agr = np.flatnonzero((kind == "agreements") & (end <= b))
-        if len(agr):  # the agreement count in force on the period's last day: the latest row per unit
-            order = agr[np.lexsort((-end[agr], key[agr]))]
-            first = np.ones(len(order), dtype=bool)
-            first[1:] = key[order][1:] != key[order][:-1]
-            take[order[first]] = True
+        take[_latest_per_key(agr, end, key)] = True  # the agreement count in force on the last day
         if take.any():
             parts.append(df[take].assign(pidx=i))
     if not parts:
