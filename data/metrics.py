@@ -69,8 +69,16 @@ DERIVED: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "overdue_any": lambda df: _coalesce(
         _col(df, "overdue_total"), _col(df, "settled_overdue") + _col(df, "pending_overdue")
     ),
-    "in_time_any": lambda df: _col(df, "settled_early") + _col(df, "settled_on_time") + _col(df, "pending_within"),
-    "settled_plus_pending": lambda df: DERIVED["settled"](df) + DERIVED["pending"](df),
+    # the Index 766 rate; where a source (the national portal) gives only its on-time count of
+    # any status and the received total, those: totalOnTime / totalReceived
+    "in_time_any": lambda df: _coalesce(
+        _col(df, "settled_early") + _col(df, "settled_on_time") + _col(df, "pending_within"),
+        _col(df, "in_time_total").where(_col(df, "received_total").notna()),
+    ),
+    "settled_plus_pending": lambda df: _coalesce(
+        DERIVED["settled"](df) + DERIVED["pending"](df),
+        _col(df, "received_total").where(_col(df, "in_time_total").notna()),
+    ),
     # procedure offer (levels before Decree 42/2022, partial/full-process after)
     "procedures": lambda df: _coalesce(
         _col(df, "procedures_total"),
@@ -373,6 +381,15 @@ def _overdue_any(df: pd.DataFrame, d: pd.DataFrame) -> Parts:
     return flow, None, last
 
 
+def _portal_or(df: pd.DataFrame, parts: Parts, portal_count: str) -> Parts:
+    """The Index 766 parts, or where only the portal's counts are known (totalOnTime and
+    totalReceived, no split into settled and in progress) that count as a flow."""
+    flow, first, last = parts
+    split = flow.notna() & last.notna()
+    portal = ~split & _col(df, "in_time_total").notna() & _col(df, "received_total").notna()
+    return flow.where(~portal, _col(df, portal_count)), first, last.where(~portal, 0.0)
+
+
 # derived column -> its parts (flow, first, last) per subject and month
 DERIVED_PARTS: dict[str, Callable[[pd.DataFrame, pd.DataFrame], Parts]] = {
     "new_received": _flow("new_received"),
@@ -389,9 +406,9 @@ DERIVED_PARTS: dict[str, Callable[[pd.DataFrame, pd.DataFrame], Parts]] = {
     "pending_within": _last("pending_within"),
     "pending_overdue": _last("pending_overdue"),
     "overdue_any": _overdue_any,
-    "in_time_any": lambda df, d: (_col(df, "settled_early") + _col(df, "settled_on_time"), None,
-                                  _col(df, "pending_within")),
-    "settled_plus_pending": lambda df, d: (d["settled"], None, d["pending"]),
+    "in_time_any": lambda df, d: _portal_or(df, (_col(df, "settled_early") + _col(df, "settled_on_time"), None,
+                                                 _col(df, "pending_within")), "in_time_total"),
+    "settled_plus_pending": lambda df, d: _portal_or(df, (d["settled"], None, d["pending"]), "received_total"),
 }
 # derived columns whose month value may be known without its parts (then kept as xn / xd)
 _UNSPLITTABLE = ("received_all", "received_for_overdue")
@@ -451,3 +468,48 @@ def month_parts(counts: pd.DataFrame) -> pd.DataFrame:
 def part_columns() -> list[str]:
     """Every '<metric>__<part>' column of the store, in registry order."""
     return [f"{m.id}__{p}" for m in dossier_metrics() for p in metric_parts(m.id)]
+
+
+# --- Chỉ số 766: the groups of the national portal's index ------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreGroup:
+    key: str  # the portal's API key (CKMB ...); the store's column is key.lower()
+    label_vi: str
+    label_en: str
+    max_points: float
+    note: str = ""
+
+    @property
+    def column(self) -> str:
+        return self.key.lower()
+
+
+# Keys and maxima as the portal's API gives them (CKMB 18, TDGQ 20, CLGQ 12, TTTT 10, MDHL 18,
+# MDSH 22). Decision 766/QĐ-TTg (23/06/2022, still in force; no amending decision found) has five
+# groups: Công khai, minh bạch (18); Tiến độ, kết quả giải quyết (20); Số hóa hồ sơ (22); Cung cấp
+# dịch vụ trực tuyến (22); Mức độ hài lòng (18). The portal splits the fourth into its online
+# services part (CLGQ, 12; endpoint provide-online-tree) and online payment (TTTT, 10; endpoint
+# formality-online-payment-tree), whose indicators the decision lists inside that group.
+# Mapped by key, never by label.
+_QD766_ONLINE = QD766 + ", nhóm “Cung cấp dịch vụ trực tuyến” (22 điểm), Cổng DVCQG tách thành CLGQ 12 + TTTT 10"
+SCORE_GROUPS: tuple[ScoreGroup, ...] = (
+    ScoreGroup("CKMB", "Công khai, minh bạch", "Publicity and transparency", 18, QD766),
+    ScoreGroup("TDGQ", "Tiến độ, kết quả giải quyết", "Progress and results of settlement", 20, QD766),
+    ScoreGroup("CLGQ", "Cung cấp dịch vụ trực tuyến", "Online service provision", 12, _QD766_ONLINE),
+    ScoreGroup("TTTT", "Thanh toán trực tuyến", "Online payment", 10, _QD766_ONLINE),
+    ScoreGroup("MDHL", "Mức độ hài lòng", "Satisfaction", 18, QD766),
+    ScoreGroup("MDSH", "Số hóa hồ sơ", "Digitisation of dossiers", 22, QD766),
+)
+SCORE_TOTAL = ScoreGroup("TOTAL", "Tổng điểm Chỉ số 766", "Index 766 total", 100, QD766)
+SCORE_BY_KEY: dict[str, ScoreGroup] = {g.key: g for g in (SCORE_TOTAL, *SCORE_GROUPS)}
+
+
+def score_group(key: str) -> ScoreGroup:
+    """The group (or the total, key 'total'/'TOTAL') of the Index 766 by its portal key."""
+    try:
+        return SCORE_BY_KEY[key.upper()]
+    except KeyError:
+        raise ValueError(f"Nhóm chỉ số 766 không tồn tại: {key!r}. Có: total, "
+                         f"{', '.join(g.key for g in SCORE_GROUPS)}") from None

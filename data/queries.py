@@ -28,6 +28,7 @@ from data.read.quality import (
 )
 from data.read.ranks import sibling_ranks
 from data.read.registry import registry
+from data.read.scores import long_scores, score_periods, score_sources, scores, weakest_group
 from data.read.stored import stored_metrics
 from data.read.targets import row_targets, stored_targets, targets_for
 from data.read.views import (
@@ -72,6 +73,7 @@ __all__ = [
     "reporting_completeness", "real_batches", "row_targets", "sibling_ranks", "stated_vs_computed", "stored_metrics",
     "stored_periods", "stored_targets", "targets_for", "unit_metrics", "unit_options", "units_frame", "view_metrics",
     "view_trend", "completeness_rows", "outliers", "scope_ids", "scope_roots",
+    "long_scores", "score_periods", "score_sources", "scores", "weakest_group",
 ]
 
 
@@ -100,7 +102,7 @@ def _scoped(fn):  # noqa: ANN001, ANN202
 
 
 _SCOPED = ("agency_comparison", "as_today", "children_metrics", "headline_metrics", "heat_frame", "level_metrics",
-           "level_metrics_multi", "stored_metrics", "unit_metrics", "view_metrics", "view_trend", "outliers")
+           "level_metrics_multi", "stored_metrics", "unit_metrics", "view_metrics", "view_trend", "outliers", "scores")
 for _name in _SCOPED:
     globals()[_name] = _scoped(globals()[_name])
 

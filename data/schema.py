@@ -138,6 +138,10 @@ load_batch = Table(
     Column("replaced_by", Integer, ForeignKey("load_batch.id")),
     Column("note", Text),
     Column("loaded_by", String(80)),  # the user who confirmed it (NULL: the command line)
+    # portal captures (kind 'portal'): what the capture is of ("766|dvc-progress-tree|H44|2026-Q3")
+    # and the day it was taken; a later capture of the same thing replaces the earlier one
+    Column("capture_key", String(200)),
+    Column("as_of", Date),
     Index("ix_load_batch_file", "file_name"),
 )
 
@@ -191,6 +195,10 @@ DOSSIER_COUNTS = (
     "overdue_total",  # overdue dossiers of any status, when a source gives only that
     "returned_total",  # results returned
     "returned_postal",  # results returned via the public postal service
+    # on-time dossiers of any status (settled early/on time + in progress within the deadline)
+    # as the national portal counts them for the Index 766 (its "totalOnTime"), when the split
+    # is not given
+    "in_time_total",
 )
 
 dossier_stat = Table(
@@ -335,7 +343,46 @@ period_lock = Table(  # a unit's period reviewed by an analyst: no replacement w
     Index("ix_period_lock_unit", "unit_id"),
 )
 
-FIGURE_TABLES = (dossier_stat, procedure_offer, postal_agreement, count_stat, stated_value)
+# --- Chỉ số 766 (issue 11) ---------------------------------------------------------------------
+# Scores of the national portal's index (Decision 766/QĐ-TTg) as captured on ``as_of``: the
+# total and the six groups of data.metrics.SCORE_GROUPS, one row per subject, period and
+# capture; a file giving one group (a tree of the portal) fills only that group's columns.
+SCORE_COMPONENTS = ("total", "ckmb", "tdgq", "clgq", "tttt", "mdhl", "mdsh")
+
+score_stat = Table(
+    "score_stat",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_subject_columns(),
+    Column("as_of", Date, nullable=False),
+    Column("portal_code", String(30)),  # the agency's electronic code as the portal gives it
+    *[Column(c, Float) for c in SCORE_COMPONENTS],
+    *[Column(f"max_{c}", Float) for c in SCORE_COMPONENTS],  # only where the source states it
+    Column("portal_rank", Integer),  # the rank the source states for the total
+    Index("ix_score_stat_unit_period", "unit_id", "period_id"),
+    Index("ix_score_stat_batch", "batch_id"),
+)
+
+# The portal's electronic codes (H44, H44.01, H44.129) and the unit or agency each stands for,
+# matched by name within the province when first seen, reviewable and correctable
+# (``python -m etl portal-codes``).
+portal_unit = Table(
+    "portal_unit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scheme", String(10), nullable=False),
+    Column("code", String(30), nullable=False),
+    Column("level", String(12), nullable=False),  # province | department | commune
+    Column("unit_id", Integer, ForeignKey("unit.id"), nullable=False),  # the province for a department
+    Column("agency_id", Integer, ForeignKey("agency.id")),
+    Column("name_seen", String(300), nullable=False),  # the name as the portal wrote it
+    Column("matched", String(12), nullable=False),  # name | manual | registered (an agency we added)
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(80)),
+    UniqueConstraint("scheme", "code", name="uq_portal_unit_scheme_code"),
+)
+
+FIGURE_TABLES = (dossier_stat, procedure_offer, postal_agreement, count_stat, stated_value, score_stat)
 
 # --- the analytics store: aggregates the ETL maintains, the only tables pages read ---------
 # Built by data/build from the figure tables above in the same transaction as every write
@@ -416,4 +463,27 @@ agg_count = Table(
     Index("ix_agg_count_within", "level", "province", "kind", "period_end"),
 )
 
-STORE_TABLES = (agg_dossier, agg_offer, agg_count)
+# Chỉ số 766 per unit (or agency) and period: the latest capture of each component (a group
+# may come from another file than the total), the rank among the units of the same level and
+# parent, and the previous snapshot (an earlier capture of the period, else the period before).
+agg_score = Table(
+    "agg_score",
+    metadata,
+    *_store_columns(),
+    Column("period_kind", String(12), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("dataset", String(5), nullable=False),  # real | demo
+    *[Column(c, Float) for c in SCORE_COMPONENTS],
+    *[Column(f"max_{c}", Float) for c in SCORE_COMPONENTS],
+    *[Column(f"rank_{c}", Integer) for c in SCORE_COMPONENTS],
+    Column("rank_of", Integer),
+    Column("portal_rank", Integer),
+    Column("prev_total", Float),
+    Column("prev_rank", Integer),
+    Column("prev_as_of", Date),
+    Column("prev_label", String(100)),
+    UniqueConstraint("key", "level", "period_start", "period_end", name="uq_agg_score_key"),
+    Index("ix_agg_score_within", "level", "province", "period_end"),
+)
+
+STORE_TABLES = (agg_dossier, agg_offer, agg_count, agg_score)

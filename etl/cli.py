@@ -34,9 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2025, help="Hạt giống ngẫu nhiên")
     p.add_argument("--until", default=None, help="Tháng cuối cùng (YYYY-MM); mặc định: tháng đầy đủ gần nhất")
 
-    p = sub.add_parser("load", help="Nạp tệp CSV/XLSX (mẫu của dự án hoặc Biểu số 06/VPCP/KSTT)")
+    p = sub.add_parser("load", help="Nạp tệp CSV/XLSX (mẫu của dự án, Biểu số 06/VPCP/KSTT) hoặc tệp của Cổng "
+                                    "DVCQG (Chỉ số 766: JSON, bản chụp của fetch766, tệp Excel)")
     _add_db(p)
     p.add_argument("files", nargs="+")
+    p.add_argument("--period", help="Kỳ số liệu khi tệp của Cổng DVCQG không ghi: 2026, 2026-Q3, 2025-10")
+    p.add_argument("--as-of", dest="as_of", help="Ngày chụp số liệu khi tệp không ghi: dd/mm/yyyy hoặc yyyy-mm-dd")
     p.add_argument("--admin-override", action="store_true",
                    help="Quản trị viên: cho phép thay thế số liệu của kỳ đã khóa")
 
@@ -50,6 +53,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", help="2026-Q1, 2025-H1, 2020-9M, 2024, 2024-03, 2017-2019 ...")
     p.add_argument("--metric", help="Mã chỉ số, ví dụ postal_intake_share")
     p.add_argument("--scheme", help="legacy | 2025")
+
+    p = sub.add_parser("scores", help="In điểm Chỉ số 766 (CSV): tổng điểm và sáu nhóm, hạng, nguồn")
+    _add_db(p)
+    p.add_argument("--unit", help="Mã đơn vị, mã Cổng DVCQG (H44, H44.01) hoặc tên đầy đủ")
+    p.add_argument("--period", help="2026, 2026-Q3, 2026-08 ...")
+    p.add_argument("--level", help="province | department | commune")
+    p.add_argument("--scheme", help="legacy | 2025")
+
+    p = sub.add_parser("portal-codes", help="Bảng mã điện tử của Cổng DVCQG và đơn vị/cơ quan tương ứng; sửa ghép mã")
+    _add_db(p)
+    p.add_argument("action", choices=("list", "set"), nargs="?", default="list")
+    p.add_argument("code", nargs="?", help="Mã của Cổng (với set), ví dụ H44.129")
+    p.add_argument("--scheme", choices=("legacy", "2025"), default="2025")
+    p.add_argument("--unit", help="Với set: mã đơn vị (Tổng cục Thống kê) mà mã của Cổng chỉ tới")
+    p.add_argument("--agency", help="Với set: tên cơ quan trong danh mục mà mã của Cổng chỉ tới")
+
+    p = sub.add_parser("fetch766", help="Tải số liệu Chỉ số 766 từ Cổng DVCQG, lưu bản chụp và nạp")
+    _add_db(p)
+    p.add_argument("--year", type=int, required=True)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quarter", type=int, choices=(1, 2, 3, 4))
+    g.add_argument("--month", type=int, choices=range(1, 13), metavar="1..12")
+    p.add_argument("--province", action="append", default=None,
+                   help="Mã tỉnh (Tổng cục Thống kê, ví dụ 11) hoặc mã Cổng (H44); có thể lặp; mặc định: chỉ bảng toàn quốc")
+    p.add_argument("--base-url", default="https://dichvucong.gov.vn", help="Địa chỉ Cổng DVCQG")
+    p.add_argument("--out", default=None, help="Thư mục lưu bản chụp (mặc định data/captures)")
+    p.add_argument("--interval", type=float, default=1.0, help="Khoảng nghỉ tối thiểu giữa hai lần gọi (giây)")
+    p.add_argument("--timeout", type=float, default=20.0, help="Thời gian chờ mỗi lần gọi (giây)")
+    p.add_argument("--retries", type=int, default=3, help="Số lần thử lại khi lỗi mạng, 429 hoặc 5xx")
 
     p = sub.add_parser("findings", help="In kết quả kiểm tra dữ liệu (CSV)")
     _add_db(p)
@@ -82,6 +114,25 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "lock":
             p.add_argument("--note", default=None, help="Ghi chú (ví dụ: đã đối chiếu với báo cáo giấy)")
     return parser
+
+
+def _period_option(spec: str | None):  # noqa: ANN202
+    from data.periods import parse_spec
+
+    return parse_spec(spec) if spec else None
+
+
+def _date_option(text: str | None):  # noqa: ANN202
+    from datetime import datetime
+
+    if not text:
+        return None
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"Ngày “{text}” không đọc được: hãy viết dd/mm/yyyy hoặc yyyy-mm-dd (ví dụ 05/10/2026).")
 
 
 def engine_for(args: argparse.Namespace) -> Engine:
@@ -150,7 +201,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "load":
         from etl.load import run_load
 
-        return run_load(engine, args.files, allow_locked=args.admin_override)
+        try:
+            period, as_of = _period_option(args.period), _date_option(args.as_of)
+        except ValueError as exc:
+            print(f"LỖI: {exc}", file=sys.stderr)
+            return 2
+        return run_load(engine, args.files, allow_locked=args.admin_override, period=period, as_of=as_of)
     if args.command == "rebuild":
         return cmd_rebuild(engine)
     if args.command == "metrics":
@@ -159,6 +215,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_metrics(
             engine, unit=args.unit, level=args.level, period=args.period, metric=args.metric, scheme=args.scheme
         )
+    if args.command == "scores":
+        from etl.scores import run_scores
+
+        return run_scores(engine, unit=args.unit, period=args.period, level=args.level, scheme=args.scheme)
+    if args.command == "portal-codes":
+        from etl.portal_cmd import run_portal_codes
+
+        return run_portal_codes(engine, args.action, args.code, args.scheme, args.unit, args.agency)
+    if args.command == "fetch766":
+        from etl.portal_cmd import run_fetch766
+
+        return run_fetch766(engine, args)
     if args.command == "findings":
         from etl.report import run_findings
 
@@ -204,7 +272,7 @@ def cmd_rebuild(engine: Engine) -> int:
     from data.build import rebuild
     from data.text import format_int
 
-    names = {"agg_dossier": "hồ sơ", "agg_offer": "TTHC", "agg_count": "đếm đơn vị/cơ quan"}
+    names = {"agg_dossier": "hồ sơ", "agg_offer": "TTHC", "agg_count": "đếm đơn vị/cơ quan", "agg_score": "Chỉ số 766"}
     with engine.begin() as conn:
         report = rebuild(conn)
     same = True

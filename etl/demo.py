@@ -332,7 +332,7 @@ def _simulate(rng: np.random.Generator, rep: np.ndarray, tr: dict, months: list[
             "settled_total": settled, "settled_early": early, "settled_on_time": on_time,
             "settled_overdue": s_over, "pending_total": pending, "pending_within": pending - p_over,
             "pending_overdue": p_over, "overdue_total": None, "returned_total": settled,
-            "returned_postal": ret_postal,
+            "returned_postal": ret_postal, "in_time_total": None,
         }
         idx = np.flatnonzero(active)
         idx = idx[np.argsort(to[idx], kind="stable")]

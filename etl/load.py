@@ -11,6 +11,7 @@ import sys
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -28,6 +29,8 @@ from etl.extract_form06 import COUNT_FIELDS as FORM06_COUNTS
 from etl.extract_form06 import Form06Sheet, parse_form06
 from etl.extract_template import COUNT_FIELDS as TEMPLATE_COUNTS
 from etl.extract_template import iter_template, template_period
+from etl.portal766 import looks_like_portal
+from etl.portal_load import CheckedPortal, check_portal, store_portal, summary_extra
 from etl.resolve import LEVELS, Resolver, subject_label
 from etl.store import (
     BatchResult,
@@ -130,11 +133,16 @@ class CheckedFile:
 
 
 def check_bytes(engine: Engine, data: bytes, name: str, resolver: Resolver | None = None,
-                max_rows: int | None = None) -> CheckedFile:
+                max_rows: int | None = None, period: Period | None = None,
+                as_of: date | None = None) -> CheckedFile | CheckedPortal:
     """Read and validate a file's content exactly as ``etl load`` does, without writing anything.
 
     ``max_rows``: refuse a file with more sheet rows than this (the web upload's limit; the
-    command line has none)."""
+    command line has none). A file of the national portal (Chỉ số 766: JSON, a capture of
+    ``etl fetch766``, an Excel dump) is checked by etl/portal_load.py; ``period`` and ``as_of``
+    say which period and capture date it holds where the file does not."""
+    if looks_like_portal(name, data):
+        return check_portal(engine, data, name, period, as_of, resolver)
     sha = sha256_bytes(data)
     out = CheckedFile(name, sha, len(data), resolver)
     with engine.connect() as conn:
@@ -190,6 +198,8 @@ def store_checked(engine: Engine, checked: CheckedFile, loaded_by: str | None = 
     transaction; ``in_transaction(conn, result)`` runs inside it just before the commit (an
     audit row), and an exception there undoes everything. A file changing figures of a locked
     unit and period is rejected unless ``allow_locked`` (an admin)."""
+    if isinstance(checked, CheckedPortal):
+        return store_portal(engine, checked, loaded_by, in_transaction, allow_locked)
     if checked.same is not None:
         return BatchResult(checked.same.id, "unchanged", rows=checked.same.rows)
     if checked.errors:
@@ -202,13 +212,18 @@ def store_checked(engine: Engine, checked: CheckedFile, loaded_by: str | None = 
 
 
 def load_bytes(engine: Engine, data: bytes, name: str, resolver: Resolver | None = None,
-               loaded_by: str | None = None, allow_locked: bool = False) -> BatchResult:
+               loaded_by: str | None = None, allow_locked: bool = False, period: Period | None = None,
+               as_of: date | None = None) -> BatchResult:
     """Validate and load one file's content in one transaction (``load_file`` without the disk)."""
-    return store_checked(engine, check_bytes(engine, data, name, resolver), loaded_by, allow_locked=allow_locked)
+    checked = check_bytes(engine, data, name, resolver, period=period, as_of=as_of)
+    result = store_checked(engine, checked, loaded_by, allow_locked=allow_locked)
+    if isinstance(checked, CheckedPortal) and result.status != "rejected":
+        result.notes = summary_extra(checked)
+    return result
 
 
 def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None, allow_locked: bool = False,
-              loaded_by: str | None = None) -> BatchResult:
+              loaded_by: str | None = None, period: Period | None = None, as_of: date | None = None) -> BatchResult:
     """Validate and load one file in one transaction. Returns what happened and the findings.
     A file changing figures of a locked unit and period is rejected unless ``allow_locked``
     (an admin); ``loaded_by``: the signed-in user (None: the command line)."""
@@ -217,17 +232,20 @@ def load_file(engine: Engine, path: str | Path, resolver: Resolver | None = None
         data = path.read_bytes()
     except OSError as exc:
         return _rejected(path.name, "unreadable", f"Không đọc được tệp ({exc.strerror or exc}).")
-    return load_bytes(engine, data, path.name, resolver, loaded_by, allow_locked)
+    return load_bytes(engine, data, path.name, resolver, loaded_by, allow_locked, period, as_of)
 
 
-def run_load(engine: Engine, files: list[str], allow_locked: bool = False) -> int:
+def run_load(engine: Engine, files: list[str], allow_locked: bool = False, period: Period | None = None,
+             as_of: date | None = None) -> int:
     """Load each file; one summary line per file and every finding on stderr. 1 if any file was rejected."""
     with engine.connect() as conn:
         resolver = Resolver.load(conn)
     code = 0
     for f in files:
-        res = load_file(engine, f, resolver, allow_locked=allow_locked)
+        res = load_file(engine, f, resolver, allow_locked=allow_locked, period=period, as_of=as_of)
         print(summary_line(Path(f).name, res), file=sys.stderr)
+        for line in res.notes:
+            print(line, file=sys.stderr)
         if res.status == "rejected":
             code = 1
         if res.status != "unchanged":
@@ -243,6 +261,9 @@ def summary_line(name: str, res: BatchResult) -> str:
         return f"{name}: BỊ TỪ CHỐI, {len(res.errors)} lỗi; cơ sở dữ liệu không thay đổi."
     if res.status == "unchanged":
         return f"{name}: nội dung này đã được nạp (lô {res.batch_id}), không thay đổi."
+    if res.status == "history":
+        return (f"{name}: bản chụp cũ hơn bản đang dùng; đã lưu {res.rows} dòng vào lịch sử (lô {res.batch_id}), "
+                "không thay thế số liệu hiện hành.")
     extra = f", thay thế lô {res.replaced_batch_id}" if res.replaced_batch_id else ""
     extra += f", {warnings} cảnh báo" if warnings else ""
     return f"{name}: đã nạp {res.rows} dòng vào lô {res.batch_id}{extra}."

@@ -59,10 +59,11 @@ class Finding:
 @dataclass
 class BatchResult:
     batch_id: int | None
-    status: str  # loaded | unchanged | replaced | rejected
+    status: str  # loaded | unchanged | replaced | rejected | history (an older portal capture)
     rows: int = 0
     findings: list[Finding] = field(default_factory=list)
     replaced_batch_id: int | None = None
+    notes: list[str] = field(default_factory=list)  # more summary lines (agencies registered ...)
 
     @property
     def errors(self) -> list[Finding]:

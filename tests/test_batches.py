@@ -88,7 +88,7 @@ def _check_rollback(engine: Engine, tmp_path: Path) -> None:
     assert _statuses(engine) == [(a, "active", None), (b, "rolledback", None)]
     with engine.begin() as conn:  # the store is exactly what a rebuild from the raw rows gives
         assert {t: (changed, extra) for t, (_, changed, extra) in rebuild(conn, progress=False).items()} == {
-            "agg_dossier": (0, 0), "agg_offer": (0, 0), "agg_count": (0, 0)}
+            "agg_dossier": (0, 0), "agg_offer": (0, 0), "agg_count": (0, 0), "agg_score": (0, 0)}
     assert _audit(engine, "rollback") == [{"user": "analyst-1", "ip": "10.0.0.7", "batch": b,
                                            "file": "muong-nhe-q1.csv", "rows": 1, "restored": [a],
                                            "admin_override": False}]

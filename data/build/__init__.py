@@ -24,19 +24,21 @@ from sqlalchemy import Connection, func, select
 from tqdm import tqdm
 
 from data import metrics
-from data.build import asof, country, overlay
+from data.build import asof, country, overlay, scores
 from data.build.facts import PERIOD, read_agreements, read_counts, read_dossiers, read_offers
 from data.build.rollup import Groups, roll_up
 from data.schema import (
     agg_count,
     agg_dossier,
     agg_offer,
+    agg_score,
     count_stat,
     dossier_stat,
     load_batch,
     period,
     postal_agreement,
     procedure_offer,
+    score_stat,
 )
 from data.store import COUNTRY, DOSSIER_IDS, PARTS, as_ints, delete_where, insert_frame, year_conditions
 from data.units import agency_frame, unit_tree
@@ -67,8 +69,8 @@ class Scope:
 
 
 # the kinds of figures a batch can hold: dossiers (and the zero-activity counts made of them),
-# procedure offers, stated counts, postal agreements
-FAMILIES = ("dossier", "offer", "count", "agreement")
+# procedure offers, stated counts, postal agreements, Chỉ số 766 scores
+FAMILIES = ("dossier", "offer", "count", "agreement", "score")
 
 
 def dossier_groups() -> Groups:
@@ -89,7 +91,8 @@ def footprint(conn: Connection, batch_ids: list[int]) -> Scope:
     unit_ids: set[int] = set()
     years: set[int] = set()
     families: set[str] = set()
-    for family, table in (("dossier", dossier_stat), ("offer", procedure_offer), ("count", count_stat)):
+    for family, table in (("dossier", dossier_stat), ("offer", procedure_offer), ("count", count_stat),
+                          ("score", score_stat)):
         q = (select(table.c.unit_id, func.min(period.c.start_date), func.max(period.c.end_date))
              .join(period, period.c.id == table.c.period_id)
              .where(table.c.batch_id.in_(batch_ids)).group_by(table.c.unit_id))
@@ -256,9 +259,13 @@ def refresh(conn: Connection, scope: Scope, progress: bool = False) -> None:
     parts = chunks(conn, scope)
     bar = tqdm(parts, desc="Tổng hợp số liệu", unit="nhóm tỉnh", leave=False, file=sys.stderr,
                disable=not progress or len(parts) < 2)
-    for part in bar:
+    others = scope.families is None or bool(set(scope.families) - {"score"})
+    for part in bar if others else ():
         write(conn, part, compute(conn, part))
-    _refresh_country(conn, scope)
+    if scope.has("score"):
+        scores.refresh(conn, scope.provinces)
+    if others:
+        _refresh_country(conn, scope)
 
 
 def _refresh_country(conn: Connection, scope: Scope) -> None:
@@ -274,8 +281,8 @@ def is_built(conn: Connection) -> bool:
     active = conn.execute(select(func.count()).select_from(load_batch).where(load_batch.c.status == "active")).scalar()
     if not active:
         return True
-    return conn.execute(select(func.count()).select_from(agg_dossier)).scalar() > 0 or \
-        conn.execute(select(func.count()).select_from(agg_offer)).scalar() > 0
+    return any(conn.execute(select(func.count()).select_from(t)).scalar() > 0
+               for t in (agg_dossier, agg_offer, agg_score))
 
 
 # --- rebuild with a report -------------------------------------------------------------------
@@ -319,6 +326,13 @@ def rebuild(conn: Connection, progress: bool = True) -> dict[str, tuple[int, int
         if stray:
             delete_where(conn, table, table.c.province.not_in(known))
             report[name] = (report[name][0], report[name][1], report[name][2] + int(stray))
+    # Chỉ số 766: recomputed whole (a few thousand rows a period), compared with what was there
+    cols = [c.name for c in agg_score.columns]
+    old = pd.DataFrame(conn.execute(select(agg_score)).all(), columns=cols)
+    scores.refresh(conn, None)
+    now = pd.DataFrame(conn.execute(select(agg_score)).all(), columns=cols)
+    report["agg_score"] = _diff(old.drop(columns=["as_of", "prev_as_of"]), now.drop(columns=["as_of", "prev_as_of"]),
+                                ["level", "key", "period_start", "period_end"])
     if progress:
         print(f"Tổng hợp lại toàn bộ trong {time.time() - t0:.1f} giây.", file=sys.stderr)
     return report
@@ -331,7 +345,8 @@ def _diff(old: pd.DataFrame, new: pd.DataFrame, key: list[str]) -> tuple[int, in
         for c in ("period_start", "period_end"):
             df[c] = pd.to_datetime(df[c]).dt.date
         for c in df.columns:
-            if c not in key and c not in ("batches", "scheme", "grain", "kind", "level"):
+            if c not in key and c not in ("batches", "scheme", "grain", "kind", "level", "period_kind", "dataset",
+                                          "prev_label"):
                 df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
         return df.set_index(key).sort_index()
 

@@ -56,7 +56,8 @@ def frame(conn: Connection, query) -> pd.DataFrame:  # noqa: ANN001
                 for data in copy:
                     buf.write(bytes(data).decode())
             buf.seek(0)
-            df = pd.read_csv(buf, dtype={"scope": str, "dataset": str, "kind": str, "batch_id": str}, na_values=[""],
+            df = pd.read_csv(buf, dtype={"scope": str, "dataset": str, "kind": str, "batch_kind": str,
+                                                "batch_id": str}, na_values=[""],
                              keep_default_na=False)
             if "batch_id" in df:
                 df["batch_id"] = pd.to_numeric(df["batch_id"])
@@ -93,14 +94,18 @@ def _numeric(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 
 def choose_real(df: pd.DataFrame, keys: list[str], value_cols: list[str]) -> pd.DataFrame:
-    """Per ``keys``: real rows replace demo rows; rows of the same kind are summed (their batch
-    ids joined). Fast path when every key has one row (the usual case)."""
+    """Per ``keys``: real rows replace demo rows, and a report (Biểu 06, a template file, a
+    document) replaces the national portal's counts (``batch_kind`` 'portal': a second source
+    shown beside it, never added to it); rows of the same kind are summed (their batch ids
+    joined). Fast path when every key has one row (the usual case)."""
     if df.empty:
         return df.assign(batches=pd.Series(dtype=str))
     df = df.assign(batches=df["batch_id"].astype(str))
     if not df.duplicated(keys).any():
         return df
-    rank = (df["dataset"] != "real").astype(int)
+    rank = (df["dataset"] != "real").astype(int) * 2
+    if "batch_kind" in df:
+        rank += (df["batch_kind"] == "portal").astype(int)
     df = df[rank == rank.groupby([df[k] for k in keys], dropna=False).transform("min")]
     dup = df.duplicated(keys, keep=False)
     if not dup.any():
@@ -148,7 +153,7 @@ def read_dossiers(conn: Connection, unit_ids: list[int] | None, months: tuple[da
     d = dossier_stat
     q = (select(d.c.unit_id, d.c.agency_id, d.c.scope, d.c.batch_id, period.c.start_date.label("period_start"),
                 period.c.end_date.label("period_end"), period.c.kind, load_batch.c.dataset,
-                *[d.c[c] for c in DOSSIER_COUNTS])
+                load_batch.c.kind.label("batch_kind"), *[d.c[c] for c in DOSSIER_COUNTS])
          .join(period, period.c.id == d.c.period_id).join(load_batch, load_batch.c.id == d.c.batch_id)
          .where(load_batch.c.status == "active"))
     is_month = period.c.kind == "month"
@@ -194,7 +199,8 @@ def read_offers(conn: Connection, unit_ids: list[int] | None) -> pd.DataFrame:
     '<metric>__num/__den', flags and '<metric>__stated' (1 on a unit's stated catalogue)."""
     t = procedure_offer
     q = (select(t.c.unit_id, t.c.agency_id, t.c.scope, t.c.batch_id, period.c.start_date.label("period_start"),
-                period.c.end_date.label("period_end"), load_batch.c.dataset, *[t.c[c] for c in OFFER_COUNTS])
+                period.c.end_date.label("period_end"), load_batch.c.dataset, load_batch.c.kind.label("batch_kind"),
+                *[t.c[c] for c in OFFER_COUNTS])
          .join(period, period.c.id == t.c.period_id).join(load_batch, load_batch.c.id == t.c.batch_id)
          .where(load_batch.c.status == "active"))
     df = _keep_units(frame(conn, _where_units(q, t, unit_ids)), unit_ids)
