@@ -95,6 +95,40 @@ TREE_EXTRA_COUNTS: dict[str, tuple[str, ...]] = {
     "provide-online-tree": ("channelDirectSum", "channelTotalSum", "onlineOnTimeSum", "onlineOverdueSum"),
 }
 EXCEL_SOURCE = "excel:report_tinh_766"
+# rule id -> (severity, what it checks), like etl.validate.RULES
+PORTAL_RULES: dict[str, tuple[str, str]] = {
+    "portal_not_json": ("error", "tệp không phải JSON"),
+    "portal_not_excel": ("error", "tệp Excel không mở được"),
+    "portal_shape": ("error", "JSON không theo khuôn câu trả lời của Cổng DVCQG"),
+    "portal_api_error": ("error", "Cổng trả mã lỗi (code khác OK)"),
+    "portal_http_status": ("error", "bản chụp ghi mã HTTP khác 200"),
+    "portal_missing_key": ("error", "thiếu khóa JSON bắt buộc hoặc ô tên đơn vị trống"),
+    "portal_missing_column": ("error", "sheet thiếu cột bắt buộc"),
+    "portal_no_code_column": ("warning", "sheet không có cột MA_COQUAN"),
+    "portal_blank_code": ("warning", "ô MA_COQUAN trống"),
+    "portal_no_table": ("error", "không có sheet nào là bảng điểm 766"),
+    "portal_number": ("error", "giá trị không phải số"),
+    "portal_count": ("error", "số hồ sơ/thủ tục âm hoặc không nguyên"),
+    "portal_score_range": ("error", "điểm ngoài khoảng 0-100"),
+    "portal_group_max": ("warning", "điểm nhóm vượt mức tối đa của nhóm"),
+    "portal_above_max": ("warning", "điểm lớn hơn điểm tối đa ghi trong tệp"),
+    "portal_total_sum": ("warning", "tổng điểm khác tổng sáu nhóm"),
+    "portal_blank_score": ("warning", "ô TONG_SCORE trống"),
+    "portal_rank": ("error", "thứ hạng ROW_STT không phải số nguyên dương"),
+    "portal_duplicate": ("error", "một mã đơn vị xuất hiện hai lần (cùng kỳ)"),
+    "portal_level": ("warning", "cấp đơn vị không rõ hoặc trái với tên sheet"),
+    "portal_unknown_group": ("warning", "cây đơn vị không rõ thuộc nhóm chỉ số nào"),
+    "portal_month": ("error", "tháng trong biểu đồ không hợp lệ"),
+    "portal_trend_time": ("error", "tháng/quý của sheet xu hướng không hợp lệ"),
+    "portal_no_period": ("error", "tệp không ghi kỳ và không có --period"),
+    "portal_request_period": ("error", "kỳ trong yêu cầu đã ghi không hợp lệ"),
+    "portal_period_month": ("error", "sheet theo tháng cần --period theo tháng"),
+    "portal_period_quarter": ("error", "sheet theo quý cần --period theo quý hoặc tháng"),
+    "portal_period_conflict": ("warning", "kỳ ghi trong tệp khác --period (theo tệp)"),
+    "portal_no_as_of": ("error", "tệp không ghi ngày chốt và không có --as-of"),
+    "portal_as_of_conflict": ("warning", "ngày tải ghi trong tệp khác --as-of (theo tệp)"),
+    "portal_fetched_at": ("warning", "ngày tải trong bản chụp không đọc được"),
+}
 PERIOD_HELP = "Tệp không ghi kỳ số liệu: hãy chạy lại với --period (ví dụ 2026, 2026-Q3, 2025-10)."
 AS_OF_HELP = ("Tệp không ghi ngày chốt số liệu: hãy chạy lại với --as-of DATE "
               "(dd/mm/yyyy hoặc yyyy-mm-dd).")
@@ -225,16 +259,14 @@ class _Ctx:
         self.findings.append(Finding(file=self.file, rule=rule, severity=severity, message=message,
                                      sheet=sheet, row=row, column=column, period=period))
 
-    def error(self, rule: str, message: str, **where: object) -> None:
-        self.add("error", rule, message, **where)  # type: ignore[arg-type]
-
-    def warn(self, rule: str, message: str, **where: object) -> None:
-        self.add("warning", rule, message, **where)  # type: ignore[arg-type]
+    def report(self, rule: str, message: str, **where: object) -> None:
+        """A finding with the severity ``PORTAL_RULES`` gives the rule."""
+        self.add(PORTAL_RULES[rule][0], rule, message, **where)  # type: ignore[arg-type]
 
     def no_period(self) -> None:
         if not self.period_missing:
             self.period_missing = True
-            self.error("portal_no_period", PERIOD_HELP)
+            self.report("portal_no_period", PERIOD_HELP)
 
 
 class _Cells:
@@ -251,7 +283,7 @@ class _Cells:
         try:
             return _number(raw)
         except ValueError:
-            self.ctx.error("portal_number", f"{self.where}: giá trị '{raw}' ở '{key}' không phải là số "
+            self.ctx.report("portal_number", f"{self.where}: giá trị '{raw}' ở '{key}' không phải là số "
                            "(số thập phân viết bằng dấu chấm, ví dụ 19.05).", **self._loc(key))
             return None
 
@@ -260,7 +292,7 @@ class _Cells:
         if x is None:
             return None
         if x < 0 or not x.is_integer():
-            self.ctx.error("portal_count", f"{self.where}: '{key}' = {_vn(x)} không phải là số hồ sơ/thủ tục "
+            self.ctx.report("portal_count", f"{self.where}: '{key}' = {_vn(x)} không phải là số hồ sơ/thủ tục "
                            "(phải là số nguyên không âm).", **self._loc(key))
             return None
         return int(x)
@@ -270,15 +302,15 @@ class _Cells:
         if x is None:
             return None
         if x < 0 or x > 100:
-            self.ctx.error("portal_score_range", f"{self.where}: điểm '{key}' = {_vn(x)} nằm ngoài khoảng 0–100.",
+            self.ctx.report("portal_score_range", f"{self.where}: điểm '{key}' = {_vn(x)} nằm ngoài khoảng 0–100.",
                            **self._loc(key))
             return None
         known = GROUP_MAX.get(group or "")
         if known is not None and x > known + 1e-9:
-            self.ctx.warn("portal_group_max", f"{self.where}: điểm nhóm {group}{'' if key == group else f' ({key})'} = {_vn(x)} vượt mức tối đa "
+            self.ctx.report("portal_group_max", f"{self.where}: điểm nhóm {group}{'' if key == group else f' ({key})'} = {_vn(x)} vượt mức tối đa "
                           f"{_vn(known)} điểm của nhóm.", **self._loc(key))
         if stated_max is not None and x > stated_max + 1e-9:
-            self.ctx.warn("portal_above_max", f"{self.where}: điểm '{key}' = {_vn(x)} lớn hơn điểm tối đa ghi trong "
+            self.ctx.report("portal_above_max", f"{self.where}: điểm '{key}' = {_vn(x)} lớn hơn điểm tối đa ghi trong "
                           f"tệp ({_vn(stated_max)}).", **self._loc(key))
         return x
 
@@ -288,7 +320,7 @@ def _check_total(ctx: _Ctx, cells: _Cells, scores: dict[str, float], column: str
     if "total" in scores and all(g in scores for g in GROUP_KEYS):
         s = sum(scores[g] for g in GROUP_KEYS)
         if abs(s - scores["total"]) > 0.05:
-            ctx.warn("portal_total_sum", f"{cells.where}: tổng điểm {_vn(scores['total'])} khác tổng sáu nhóm "
+            ctx.report("portal_total_sum", f"{cells.where}: tổng điểm {_vn(scores['total'])} khác tổng sáu nhóm "
                      f"({_vn(round(s, 2))}).", **cells._loc(column))
 
 
@@ -304,7 +336,7 @@ def _check_duplicates(ctx: _Ctx, rows: list, sheet: str | None, column: str, key
             continue
         if k in seen:
             first = seen[k]
-            ctx.error("portal_duplicate", f"Mã đơn vị {label(r)} xuất hiện hai lần: "
+            ctx.report("portal_duplicate", f"Mã đơn vị {label(r)} xuất hiện hai lần: "
                       f"{_row_label(first.row)} và {_row_label(r.row)}; chỉ một dòng được phép.",
                       sheet=sheet, row=r.row, column=column, period=r.period)
             continue
@@ -378,11 +410,11 @@ def parse_portal(name: str, data: bytes, period: Period | None = None, as_of: da
 def _resolve_as_of(ctx: _Ctx, fetched: date | None, as_of: date | None) -> date | None:
     if fetched is not None:
         if as_of is not None and as_of != fetched:
-            ctx.warn("portal_as_of_conflict", f"Tệp được tải ngày {fetched:%d/%m/%Y}; ngày chốt "
+            ctx.report("portal_as_of_conflict", f"Tệp được tải ngày {fetched:%d/%m/%Y}; ngày chốt "
                      f"{as_of:%d/%m/%Y} đã chọn bị bỏ qua.")
         return fetched
     if as_of is None:
-        ctx.error("portal_no_as_of", AS_OF_HELP)
+        ctx.report("portal_no_as_of", AS_OF_HELP)
     return as_of
 
 
@@ -417,7 +449,7 @@ def _period_from_request(ctx: _Ctx, request: dict) -> Period | None:
             return month(y, int(request["month"]))
     except (KeyError, TypeError, ValueError):
         pass
-    ctx.error("portal_request_period", f"Yêu cầu ghi trong tệp có kỳ không hợp lệ (timeType '{tt}', year "
+    ctx.report("portal_request_period", f"Yêu cầu ghi trong tệp có kỳ không hợp lệ (timeType '{tt}', year "
               f"{request.get('year')!r}, quarter {request.get('quarter')!r}, month {request.get('month')!r}).",
               column="capture.request")
     return None
@@ -427,7 +459,7 @@ def _parse_json(ctx: _Ctx, name: str, data: bytes, period: Period | None, as_of:
     try:
         obj = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        ctx.error("portal_not_json", f"Tệp không phải JSON hợp lệ ({type(exc).__name__}: {exc}).")
+        ctx.report("portal_not_json", f"Tệp không phải JSON hợp lệ ({type(exc).__name__}: {exc}).")
         return PortalFile(source="api:unknown", as_of=as_of)
     capture: dict | None = None
     request: dict | None = None
@@ -440,26 +472,26 @@ def _parse_json(ctx: _Ctx, name: str, data: bytes, period: Period | None, as_of:
         try:
             fetched = datetime.fromisoformat(str(capture.get("fetched_at"))).date()
         except ValueError:
-            ctx.warn("portal_fetched_at", f"Ngày tải '{capture.get('fetched_at')}' trong tệp không đọc được.",
+            ctx.report("portal_fetched_at", f"Ngày tải '{capture.get('fetched_at')}' trong tệp không đọc được.",
                      column="capture.fetched_at")
         status = capture.get("status")
         if status not in (None, 200):
-            ctx.error("portal_http_status", f"Cổng trả mã HTTP {status} cho yêu cầu {capture.get('url')}.",
+            ctx.report("portal_http_status", f"Cổng trả mã HTTP {status} cho yêu cầu {capture.get('url')}.",
                       column="capture.status")
         obj = obj["body"]
     endpoint = endpoint or _endpoint_from_name(name)
     if not isinstance(obj, dict) or "code" not in obj:
-        ctx.error("portal_shape", "Tệp JSON không phải câu trả lời của Cổng DVCQG (thiếu khóa 'code' và 'data').",
+        ctx.report("portal_shape", "Tệp JSON không phải câu trả lời của Cổng DVCQG (thiếu khóa 'code' và 'data').",
                   sheet=endpoint, column="code")
         return PortalFile(source=f"api:{endpoint or 'unknown'}", as_of=as_of, request=request, capture=capture)
     if str(obj.get("code")).upper() != "OK":
-        ctx.error("portal_api_error", f"Cổng DVCQG trả lỗi '{obj.get('code')}': {obj.get('message') or '(không có lời nhắn)'}.",
+        ctx.report("portal_api_error", f"Cổng DVCQG trả lỗi '{obj.get('code')}': {obj.get('message') or '(không có lời nhắn)'}.",
                   sheet=endpoint, column="code")
         return PortalFile(source=f"api:{endpoint or 'unknown'}", as_of=fetched or as_of, request=request,
                           capture=capture)
     body = obj.get("data")
     if not isinstance(body, dict):
-        ctx.error("portal_missing_key", "Câu trả lời thiếu khóa 'data' (hoặc 'data' không phải một đối tượng).",
+        ctx.report("portal_missing_key", "Câu trả lời thiếu khóa 'data' (hoặc 'data' không phải một đối tượng).",
                   sheet=endpoint, column="data")
         return PortalFile(source=f"api:{endpoint or 'unknown'}", as_of=fetched or as_of, request=request,
                           capture=capture)
@@ -468,7 +500,7 @@ def _parse_json(ctx: _Ctx, name: str, data: bytes, period: Period | None, as_of:
     req_period = _period_from_request(ctx, request) if request else None
     if req_period is not None:
         if period is not None and (period.start, period.end) != (req_period.start, req_period.end):
-            ctx.warn("portal_period_conflict", f"Tệp ghi kỳ {req_period.label}; kỳ {period.label} đã chọn bị bỏ qua.")
+            ctx.report("portal_period_conflict", f"Tệp ghi kỳ {req_period.label}; kỳ {period.label} đã chọn bị bỏ qua.")
         period = req_period
     elif period is None:
         ctx.no_period()
@@ -479,7 +511,7 @@ def _parse_json(ctx: _Ctx, name: str, data: bytes, period: Period | None, as_of:
     elif "children" in body or "parent" in body:
         _parse_tree(ctx, out, endpoint, body, period)
     else:
-        ctx.error("portal_missing_key", "Câu trả lời không có 'data.evaluation' (bảng điểm) hay 'data.children' "
+        ctx.report("portal_missing_key", "Câu trả lời không có 'data.evaluation' (bảng điểm) hay 'data.children' "
                   "(cây đơn vị).", sheet=endpoint, column="data.evaluation")
     return out
 
@@ -503,7 +535,7 @@ def _json_level(ctx: _Ctx, cells: _Cells, raw: object, code: str | None, name: s
             if level == "province" and code and "." in code:
                 return _level_from_name(name)
             return level
-        ctx.warn("portal_level", f"{cells.where}: cấp '{raw}' không rõ; xác định cấp theo mã và tên.",
+        ctx.report("portal_level", f"{cells.where}: cấp '{raw}' không rõ; xác định cấp theo mã và tên.",
                  **cells._loc("level"))
     if code and "." in code:
         return _level_from_name(name)
@@ -513,12 +545,12 @@ def _json_level(ctx: _Ctx, cells: _Cells, raw: object, code: str | None, name: s
 def _require(ctx: _Ctx, item: object, keys: tuple[str, ...], where: str, sheet: str, row: int | None,
              period: Period | None) -> bool:
     if not isinstance(item, dict):
-        ctx.error("portal_shape", f"{where} không phải một đối tượng JSON.", sheet=sheet, row=row, period=period)
+        ctx.report("portal_shape", f"{where} không phải một đối tượng JSON.", sheet=sheet, row=row, period=period)
         return False
     ok = True
     for key in keys:
         if key not in item:
-            ctx.error("portal_missing_key", f"{where} thiếu khóa '{key}'; dòng này bị bỏ qua.", sheet=sheet, row=row,
+            ctx.report("portal_missing_key", f"{where} thiếu khóa '{key}'; dòng này bị bỏ qua.", sheet=sheet, row=row,
                       column=key, period=period)
             ok = False
     return ok
@@ -531,7 +563,7 @@ def _parse_service_results(ctx: _Ctx, out: PortalFile, endpoint: str, body: dict
                            request: dict | None) -> None:
     items = body.get("evaluation")
     if not isinstance(items, list):
-        ctx.error("portal_missing_key", "'data.evaluation' không phải một danh sách.", sheet=endpoint,
+        ctx.report("portal_missing_key", "'data.evaluation' không phải một danh sách.", sheet=endpoint,
                   column="evaluation")
         items = []
     rooted = bool(request and request.get("rootDepartmentId")) or any(
@@ -558,7 +590,7 @@ def _parse_service_results(ctx: _Ctx, out: PortalFile, endpoint: str, body: dict
                     if x is not None:
                         scores[g] = x
         elif groups is not None:
-            ctx.error("portal_shape", f"{cells.where}: 'groupScores' không phải một đối tượng.",
+            ctx.report("portal_shape", f"{cells.where}: 'groupScores' không phải một đối tượng.",
                       **cells._loc("groupScores"))
         _check_total(ctx, cells, scores, "totalScore")
         extra = {k: v for k, v in item.items() if k not in _SR_KEYS}
@@ -601,7 +633,7 @@ def _chart(ctx: _Ctx, endpoint: str, body: dict, key: str, measures: dict[str, s
     if items is None:
         return []
     if not isinstance(items, list):
-        ctx.error("portal_shape", f"'data.{key}' không phải một danh sách.", sheet=endpoint, column=key)
+        ctx.report("portal_shape", f"'data.{key}' không phải một danh sách.", sheet=endpoint, column=key)
         return []
     points = []
     for i, item in enumerate(items, 1):
@@ -610,7 +642,7 @@ def _chart(ctx: _Ctx, endpoint: str, body: dict, key: str, measures: dict[str, s
             continue
         ym = _chart_month(item["month"])
         if ym is None:
-            ctx.error("portal_month", f"{where}: tháng '{item['month']}' không hợp lệ.", sheet=endpoint, row=i,
+            ctx.report("portal_month", f"{where}: tháng '{item['month']}' không hợp lệ.", sheet=endpoint, row=i,
                       column="month")
             continue
         y = ym[0] or year
@@ -632,7 +664,7 @@ _TREE_KEYS = {"departmentName", "departmentCode", "level", "score", "maxScore", 
 def _parse_tree(ctx: _Ctx, out: PortalFile, endpoint: str, body: dict, period: Period | None) -> None:
     group = ENDPOINT_GROUP.get(endpoint)
     if group is None:
-        ctx.warn("portal_unknown_group", f"Không biết '{endpoint}' thuộc nhóm chỉ số nào của Quyết định 766; "
+        ctx.report("portal_unknown_group", f"Không biết '{endpoint}' thuộc nhóm chỉ số nào của Quyết định 766; "
                  "điểm được đọc nhưng không gắn với nhóm.", sheet=endpoint)
     count_map = TREE_COUNTS.get(endpoint, {})
     extra_counts = TREE_EXTRA_COUNTS.get(endpoint, ())
@@ -647,7 +679,7 @@ def _parse_tree(ctx: _Ctx, out: PortalFile, endpoint: str, body: dict, period: P
         rows.append(row)
     children = body.get("children", [])
     if not isinstance(children, list):
-        ctx.error("portal_missing_key", "'data.children' không phải một danh sách.", sheet=endpoint, column="children")
+        ctx.report("portal_missing_key", "'data.children' không phải một danh sách.", sheet=endpoint, column="children")
         children = []
     for i, item in enumerate(children, 1):
         where = f"Mục {i} của data.children"
@@ -670,7 +702,7 @@ def _tree_row(ctx: _Ctx, endpoint: str, group: str | None, item: dict, i: int | 
     mx = cells.number(score_keys[1])
     if mx is not None:
         if mx < 0 or mx > 100:
-            ctx.error("portal_score_range", f"{cells.where}: điểm tối đa '{score_keys[1]}' = {_vn(mx)} nằm ngoài "
+            ctx.report("portal_score_range", f"{cells.where}: điểm tối đa '{score_keys[1]}' = {_vn(mx)} nằm ngoài "
                       "khoảng 0–100.", **cells._loc(score_keys[1]))
         else:
             max_scores[key] = mx
@@ -743,12 +775,12 @@ def _sheet_period(ctx: _Ctx, title: str, time: str | None, period: Period | None
             return period
         if period.kind == "month":
             return quarter(y, (period.start.month - 1) // 3 + 1)
-        ctx.error("portal_period_quarter", f"Sheet '{title}' ghi điểm theo quý nhưng kỳ đã chọn là {period.label}: "
+        ctx.report("portal_period_quarter", f"Sheet '{title}' ghi điểm theo quý nhưng kỳ đã chọn là {period.label}: "
                   f"hãy chạy lại với --period theo quý hoặc tháng (ví dụ --period {y}-Q4 hoặc {y}-10).", sheet=title)
         return None
     if period.kind == "month":
         return period
-    ctx.error("portal_period_month", f"Sheet '{title}' ghi điểm theo tháng nhưng kỳ đã chọn là {period.label}: "
+    ctx.report("portal_period_month", f"Sheet '{title}' ghi điểm theo tháng nhưng kỳ đã chọn là {period.label}: "
               f"hãy chạy lại với --period theo tháng (ví dụ --period {y}-10).", sheet=title)
     return None
 
@@ -760,7 +792,7 @@ def _parse_excel(ctx: _Ctx, data: bytes, period: Period | None, as_of: date | No
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
-        ctx.error("portal_not_excel", f"Không mở được tệp Excel ({type(exc).__name__}); tệp hỏng hoặc không phải .xlsx.")
+        ctx.report("portal_not_excel", f"Không mở được tệp Excel ({type(exc).__name__}); tệp hỏng hoặc không phải .xlsx.")
         return out
     found = False
     for ws in wb.worksheets:
@@ -781,7 +813,7 @@ def _parse_excel(ctx: _Ctx, data: bytes, period: Period | None, as_of: date | No
         else:
             out.rows += _excel_scores(ctx, ws.title, cols, body, period)
     if not found:
-        ctx.error("portal_no_table", "Không thấy bảng điểm Quyết định 766 trong tệp: không sheet nào có dòng tiêu đề "
+        ctx.report("portal_no_table", "Không thấy bảng điểm Quyết định 766 trong tệp: không sheet nào có dòng tiêu đề "
                   "với cột MA_COQUAN hoặc TONG_SCORE.")
     out.as_of = _resolve_as_of(ctx, None, as_of)
     return out
@@ -792,7 +824,7 @@ def _excel_level(ctx: _Ctx, cells: _Cells, sheet_level: str | None, code: str | 
     by_loai = _LOAI_LEVEL.get(loai)
     if sheet_level is not None:
         if by_loai is not None and by_loai != sheet_level:
-            ctx.warn("portal_level", f"{cells.where}: LOAI_COQUAN = {loai} ({_LEVEL_VI[by_loai]}) khác với sheet "
+            ctx.report("portal_level", f"{cells.where}: LOAI_COQUAN = {loai} ({_LEVEL_VI[by_loai]}) khác với sheet "
                      f"'{cells.sheet}' ({_LEVEL_VI[sheet_level]}); theo tên sheet.", **cells._loc("LOAI_COQUAN"))
         return sheet_level
     if not (code and "." in code):
@@ -813,12 +845,12 @@ def _excel_scores(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[
         missing.append("TEN_COQUAN")
     if missing:
         for c in missing:
-            ctx.error("portal_missing_column", f"Sheet '{title}' thiếu cột '{c}'.", sheet=title, column=c)
+            ctx.report("portal_missing_column", f"Sheet '{title}' thiếu cột '{c}'.", sheet=title, column=c)
         return []
     if not body:
         return []
     if "MA_COQUAN" not in cols:
-        ctx.warn("portal_missing_column", f"Sheet '{title}' không có cột 'MA_COQUAN': đơn vị chỉ nhận ra theo tên.",
+        ctx.report("portal_no_code_column", f"Sheet '{title}' không có cột 'MA_COQUAN': đơn vị chỉ nhận ra theo tên.",
                  sheet=title, column="MA_COQUAN")
     p = _sheet_period(ctx, title, _sheet_time(title), period)
     sheet_level = _sheet_level(title)
@@ -829,11 +861,11 @@ def _excel_scores(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[
         name = _text(get("TEN_COQUAN")) or _text(get("TEN"))
         cells = _Cells(ctx, title, rno, f"Dòng {rno} ({name or code})", get, p)
         if not name:
-            ctx.error("portal_missing_key", f"Dòng {rno}: ô tên đơn vị (TEN_COQUAN) trống; dòng này bị bỏ qua.",
+            ctx.report("portal_missing_key", f"Dòng {rno}: ô tên đơn vị (TEN_COQUAN) trống; dòng này bị bỏ qua.",
                       **cells._loc("TEN_COQUAN"))
             continue
         if code is None and "MA_COQUAN" in cols:
-            ctx.warn("portal_missing_key", f"{cells.where}: ô MA_COQUAN trống.", **cells._loc("MA_COQUAN"))
+            ctx.report("portal_blank_code", f"{cells.where}: ô MA_COQUAN trống.", **cells._loc("MA_COQUAN"))
         loai, cap = _text(get("LOAI_COQUAN")), _text(get("CAPDONVIID"))
         level = _excel_level(ctx, cells, sheet_level, code, name, loai, cap)
         scores: dict[str, float] = {}
@@ -841,7 +873,7 @@ def _excel_scores(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[
         if total is not None:
             scores["total"] = total
         elif get("TONG_SCORE") is None or not str(get("TONG_SCORE")).strip():
-            ctx.warn("portal_blank_score", f"{cells.where}: ô TONG_SCORE trống (đơn vị chưa được chấm điểm?).",
+            ctx.report("portal_blank_score", f"{cells.where}: ô TONG_SCORE trống (đơn vị chưa được chấm điểm?).",
                      **cells._loc("TONG_SCORE"))
         for g in GROUP_KEYS:
             x = cells.score(g, g)
@@ -854,7 +886,7 @@ def _excel_scores(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[
             if stt.is_integer() and stt >= 1:
                 rank = int(stt)
             else:
-                ctx.error("portal_rank", f"{cells.where}: thứ hạng ROW_STT = {_vn(stt)} không phải số nguyên dương.",
+                ctx.report("portal_rank", f"{cells.where}: thứ hạng ROW_STT = {_vn(stt)} không phải số nguyên dương.",
                           **cells._loc("ROW_STT"))
         extra: dict[str, object] = {}
         for k in ("ID", "ID_COQUAN", "LOAI_COQUAN", "CAPDONVIID"):
@@ -889,7 +921,7 @@ def _excel_trend(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[i
     if "TEN_COQUAN" not in cols and "TEN" not in cols and "MA_COQUAN" not in cols:
         need.append("MA_COQUAN")
     for c in need:
-        ctx.error("portal_missing_column", f"Sheet '{title}' (xu hướng) thiếu cột '{c}'.", sheet=title, column=c)
+        ctx.report("portal_missing_column", f"Sheet '{title}' (xu hướng) thiếu cột '{c}'.", sheet=title, column=c)
     if need or not body:
         return []
     points: list[PortalPoint] = []
@@ -915,13 +947,13 @@ def _excel_trend(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[i
                 raise ValueError(raw)
         except ValueError:
             what = {"month": "tháng (1-12)", "quarter": "quý (1-4)", "year": "năm"}[time]
-            ctx.error("portal_trend_time", f"{cells.where}: '{tcol}' = '{get(tcol)}' không phải {what}.",
+            ctx.report("portal_trend_time", f"{cells.where}: '{tcol}' = '{get(tcol)}' không phải {what}.",
                       **cells._loc(tcol))
             continue
         p = month(y, n) if time == "month" else quarter(y, n) if time == "quarter" else year_period(n)
         key = (code or fold(name or ""), p.start, p.end)
         if key in seen:
-            ctx.error("portal_duplicate", f"Đơn vị '{code or name}' có hai dòng cho {p.label}: dòng {seen[key]} và "
+            ctx.report("portal_duplicate", f"Đơn vị '{code or name}' có hai dòng cho {p.label}: dòng {seen[key]} và "
                       f"dòng {rno}; chỉ một dòng được phép.", sheet=title, row=rno, column="MA_COQUAN")
             continue
         seen[key] = rno

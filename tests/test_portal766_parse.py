@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 
 import openpyxl
@@ -432,3 +433,30 @@ def test_excel_quarter_sheet_follows_period() -> None:
     pf = parse_portal("q.xlsx", data, period=parse_spec("2025"), as_of=AS_OF)
     (e,) = _errors(pf)
     assert e.rule == "portal_period_quarter" and e.sheet == "Điểm quý" and "--period 2025-Q4" in e.message
+
+
+def test_fixture_names_are_real_2025_units() -> None:
+    """The fixtures' provinces and communes exist in the 2025 registry (so mapping tests mean something)."""
+    from data.text import name_key
+    from etl.units import _dataset
+
+    ds = _dataset()
+    rows = ds.execute("SELECT provinceShort, ward FROM admin_units").fetchall()
+    provinces = {name_key(r["provinceShort"]) for r in rows}
+    assert {name_key(re.sub(r"^UBND (tỉnh|Thành phố) ", "", n)) for _, n in F.PROVINCES} == provinces
+    wards = {(name_key(r["provinceShort"]), name_key(r["ward"])) for r in rows}
+    for province, names in (("Quảng Trị", F.QT_COMMUNES), ("An Giang", F.AG_COMMUNES)):
+        for n in names:
+            ward = re.sub(r"^UBND ", "", n.split(" - ")[0])
+            assert (name_key(province), name_key(ward)) in wards, n
+
+
+def test_every_rule_reported_is_registered() -> None:
+    """A rule id missing from PORTAL_RULES would raise KeyError on a rare error path."""
+    import inspect
+
+    from etl import portal766
+
+    used = set(re.findall(r'report\(\s*"(portal_[a-z_]+)"', inspect.getsource(portal766)))
+    assert len(used) > 25 and used <= set(portal766.PORTAL_RULES)
+    assert {s for s, _ in portal766.PORTAL_RULES.values()} == {"error", "warning"}
