@@ -284,7 +284,7 @@ class _Cells:
             return _number(raw)
         except ValueError:
             self.ctx.report("portal_number", f"{self.where}: giá trị '{raw}' ở '{key}' không phải là số "
-                           "(số thập phân viết bằng dấu chấm, ví dụ 19.05).", **self._loc(key))
+                            "(số thập phân viết bằng dấu chấm, ví dụ 19.05).", **self._loc(key))
             return None
 
     def count(self, key: str) -> int | None:
@@ -293,7 +293,7 @@ class _Cells:
             return None
         if x < 0 or not x.is_integer():
             self.ctx.report("portal_count", f"{self.where}: '{key}' = {_vn(x)} không phải là số hồ sơ/thủ tục "
-                           "(phải là số nguyên không âm).", **self._loc(key))
+                            "(phải là số nguyên không âm).", **self._loc(key))
             return None
         return int(x)
 
@@ -303,15 +303,15 @@ class _Cells:
             return None
         if x < 0 or x > 100:
             self.ctx.report("portal_score_range", f"{self.where}: điểm '{key}' = {_vn(x)} nằm ngoài khoảng 0–100.",
-                           **self._loc(key))
+                            **self._loc(key))
             return None
         known = GROUP_MAX.get(group or "")
         if known is not None and x > known + 1e-9:
             self.ctx.report("portal_group_max", f"{self.where}: điểm nhóm {group}{'' if key == group else f' ({key})'} = {_vn(x)} vượt mức tối đa "
-                          f"{_vn(known)} điểm của nhóm.", **self._loc(key))
+                            f"{_vn(known)} điểm của nhóm.", **self._loc(key))
         if stated_max is not None and x > stated_max + 1e-9:
             self.ctx.report("portal_above_max", f"{self.where}: điểm '{key}' = {_vn(x)} lớn hơn điểm tối đa ghi trong "
-                          f"tệp ({_vn(stated_max)}).", **self._loc(key))
+                            f"tệp ({_vn(stated_max)}).", **self._loc(key))
         return x
 
 
@@ -321,7 +321,7 @@ def _check_total(ctx: _Ctx, cells: _Cells, scores: dict[str, float], column: str
         s = sum(scores[g] for g in GROUP_KEYS)
         if abs(s - scores["total"]) > 0.05:
             ctx.report("portal_total_sum", f"{cells.where}: tổng điểm {_vn(scores['total'])} khác tổng sáu nhóm "
-                     f"({_vn(round(s, 2))}).", **cells._loc(column))
+                       f"({_vn(round(s, 2))}).", **cells._loc(column))
 
 
 def _check_duplicates(ctx: _Ctx, rows: list, sheet: str | None, column: str, key=lambda r: r.code,  # noqa: ANN001
@@ -337,8 +337,8 @@ def _check_duplicates(ctx: _Ctx, rows: list, sheet: str | None, column: str, key
         if k in seen:
             first = seen[k]
             ctx.report("portal_duplicate", f"Mã đơn vị {label(r)} xuất hiện hai lần: "
-                      f"{_row_label(first.row)} và {_row_label(r.row)}; chỉ một dòng được phép.",
-                      sheet=sheet, row=r.row, column=column, period=r.period)
+                       f"{_row_label(first.row)} và {_row_label(r.row)}; chỉ một dòng được phép.",
+                       sheet=sheet, row=r.row, column=column, period=r.period)
             continue
         seen[k] = r
         kept.append(r)
@@ -411,7 +411,7 @@ def _resolve_as_of(ctx: _Ctx, fetched: date | None, as_of: date | None) -> date 
     if fetched is not None:
         if as_of is not None and as_of != fetched:
             ctx.report("portal_as_of_conflict", f"Tệp được tải ngày {fetched:%d/%m/%Y}; ngày chốt "
-                     f"{as_of:%d/%m/%Y} đã chọn bị bỏ qua.")
+                       f"{as_of:%d/%m/%Y} đã chọn bị bỏ qua.")
         return fetched
     if as_of is None:
         ctx.report("portal_no_as_of", AS_OF_HELP)
@@ -450,8 +450,8 @@ def _period_from_request(ctx: _Ctx, request: dict) -> Period | None:
     except (KeyError, TypeError, ValueError):
         pass
     ctx.report("portal_request_period", f"Yêu cầu ghi trong tệp có kỳ không hợp lệ (timeType '{tt}', year "
-              f"{request.get('year')!r}, quarter {request.get('quarter')!r}, month {request.get('month')!r}).",
-              column="capture.request")
+               f"{request.get('year')!r}, quarter {request.get('quarter')!r}, month {request.get('month')!r}).",
+               column="capture.request")
     return None
 
 
@@ -473,26 +473,26 @@ def _parse_json(ctx: _Ctx, name: str, data: bytes, period: Period | None, as_of:
             fetched = datetime.fromisoformat(str(capture.get("fetched_at"))).date()
         except ValueError:
             ctx.report("portal_fetched_at", f"Ngày tải '{capture.get('fetched_at')}' trong tệp không đọc được.",
-                     column="capture.fetched_at")
+                       column="capture.fetched_at")
         status = capture.get("status")
         if status not in (None, 200):
             ctx.report("portal_http_status", f"Cổng trả mã HTTP {status} cho yêu cầu {capture.get('url')}.",
-                      column="capture.status")
+                       column="capture.status")
         obj = obj["body"]
     endpoint = endpoint or _endpoint_from_name(name)
     if not isinstance(obj, dict) or "code" not in obj:
         ctx.report("portal_shape", "Tệp JSON không phải câu trả lời của Cổng DVCQG (thiếu khóa 'code' và 'data').",
-                  sheet=endpoint, column="code")
+                   sheet=endpoint, column="code")
         return PortalFile(source=f"api:{endpoint or 'unknown'}", as_of=as_of, request=request, capture=capture)
     if str(obj.get("code")).upper() != "OK":
         ctx.report("portal_api_error", f"Cổng DVCQG trả lỗi '{obj.get('code')}': {obj.get('message') or '(không có lời nhắn)'}.",
-                  sheet=endpoint, column="code")
+                   sheet=endpoint, column="code")
         return PortalFile(source=f"api:{endpoint or 'unknown'}", as_of=fetched or as_of, request=request,
                           capture=capture)
     body = obj.get("data")
     if not isinstance(body, dict):
         ctx.report("portal_missing_key", "Câu trả lời thiếu khóa 'data' (hoặc 'data' không phải một đối tượng).",
-                  sheet=endpoint, column="data")
+                   sheet=endpoint, column="data")
         return PortalFile(source=f"api:{endpoint or 'unknown'}", as_of=fetched or as_of, request=request,
                           capture=capture)
     if endpoint is None:  # a bare answer saved under a name that does not say: tell by its shape
@@ -512,7 +512,7 @@ def _parse_json(ctx: _Ctx, name: str, data: bytes, period: Period | None, as_of:
         _parse_tree(ctx, out, endpoint, body, period)
     else:
         ctx.report("portal_missing_key", "Câu trả lời không có 'data.evaluation' (bảng điểm) hay 'data.children' "
-                  "(cây đơn vị).", sheet=endpoint, column="data.evaluation")
+                   "(cây đơn vị).", sheet=endpoint, column="data.evaluation")
     return out
 
 
@@ -536,7 +536,7 @@ def _json_level(ctx: _Ctx, cells: _Cells, raw: object, code: str | None, name: s
                 return _level_from_name(name)
             return level
         ctx.report("portal_level", f"{cells.where}: cấp '{raw}' không rõ; xác định cấp theo mã và tên.",
-                 **cells._loc("level"))
+                   **cells._loc("level"))
     if code and "." in code:
         return _level_from_name(name)
     return default
@@ -551,7 +551,7 @@ def _require(ctx: _Ctx, item: object, keys: tuple[str, ...], where: str, sheet: 
     for key in keys:
         if key not in item:
             ctx.report("portal_missing_key", f"{where} thiếu khóa '{key}'; dòng này bị bỏ qua.", sheet=sheet, row=row,
-                      column=key, period=period)
+                       column=key, period=period)
             ok = False
     return ok
 
@@ -564,7 +564,7 @@ def _parse_service_results(ctx: _Ctx, out: PortalFile, endpoint: str, body: dict
     items = body.get("evaluation")
     if not isinstance(items, list):
         ctx.report("portal_missing_key", "'data.evaluation' không phải một danh sách.", sheet=endpoint,
-                  column="evaluation")
+                   column="evaluation")
         items = []
     rooted = bool(request and request.get("rootDepartmentId")) or any(
         isinstance(it, dict) and "." in _text(it.get("departmentCode")) for it in items)
@@ -591,7 +591,7 @@ def _parse_service_results(ctx: _Ctx, out: PortalFile, endpoint: str, body: dict
                         scores[g] = x
         elif groups is not None:
             ctx.report("portal_shape", f"{cells.where}: 'groupScores' không phải một đối tượng.",
-                      **cells._loc("groupScores"))
+                       **cells._loc("groupScores"))
         _check_total(ctx, cells, scores, "totalScore")
         extra = {k: v for k, v in item.items() if k not in _SR_KEYS}
         if item.get("departmentId") is not None:
@@ -643,7 +643,7 @@ def _chart(ctx: _Ctx, endpoint: str, body: dict, key: str, measures: dict[str, s
         ym = _chart_month(item["month"])
         if ym is None:
             ctx.report("portal_month", f"{where}: tháng '{item['month']}' không hợp lệ.", sheet=endpoint, row=i,
-                      column="month")
+                       column="month")
             continue
         y = ym[0] or year
         if y is None:
@@ -665,7 +665,7 @@ def _parse_tree(ctx: _Ctx, out: PortalFile, endpoint: str, body: dict, period: P
     group = ENDPOINT_GROUP.get(endpoint)
     if group is None:
         ctx.report("portal_unknown_group", f"Không biết '{endpoint}' thuộc nhóm chỉ số nào của Quyết định 766; "
-                 "điểm được đọc nhưng không gắn với nhóm.", sheet=endpoint)
+                   "điểm được đọc nhưng không gắn với nhóm.", sheet=endpoint)
     count_map = TREE_COUNTS.get(endpoint, {})
     extra_counts = TREE_EXTRA_COUNTS.get(endpoint, ())
     rows: list[PortalRow] = []
@@ -703,7 +703,7 @@ def _tree_row(ctx: _Ctx, endpoint: str, group: str | None, item: dict, i: int | 
     if mx is not None:
         if mx < 0 or mx > 100:
             ctx.report("portal_score_range", f"{cells.where}: điểm tối đa '{score_keys[1]}' = {_vn(mx)} nằm ngoài "
-                      "khoảng 0–100.", **cells._loc(score_keys[1]))
+                       "khoảng 0–100.", **cells._loc(score_keys[1]))
         else:
             max_scores[key] = mx
     scores: dict[str, float] = {}
@@ -776,12 +776,12 @@ def _sheet_period(ctx: _Ctx, title: str, time: str | None, period: Period | None
         if period.kind == "month":
             return quarter(y, (period.start.month - 1) // 3 + 1)
         ctx.report("portal_period_quarter", f"Sheet '{title}' ghi điểm theo quý nhưng kỳ đã chọn là {period.label}: "
-                  f"hãy chạy lại với --period theo quý hoặc tháng (ví dụ --period {y}-Q4 hoặc {y}-10).", sheet=title)
+                   f"hãy chạy lại với --period theo quý hoặc tháng (ví dụ --period {y}-Q4 hoặc {y}-10).", sheet=title)
         return None
     if period.kind == "month":
         return period
     ctx.report("portal_period_month", f"Sheet '{title}' ghi điểm theo tháng nhưng kỳ đã chọn là {period.label}: "
-              f"hãy chạy lại với --period theo tháng (ví dụ --period {y}-10).", sheet=title)
+               f"hãy chạy lại với --period theo tháng (ví dụ --period {y}-10).", sheet=title)
     return None
 
 
@@ -814,7 +814,7 @@ def _parse_excel(ctx: _Ctx, data: bytes, period: Period | None, as_of: date | No
             out.rows += _excel_scores(ctx, ws.title, cols, body, period)
     if not found:
         ctx.report("portal_no_table", "Không thấy bảng điểm Quyết định 766 trong tệp: không sheet nào có dòng tiêu đề "
-                  "với cột MA_COQUAN hoặc TONG_SCORE.")
+                   "với cột MA_COQUAN hoặc TONG_SCORE.")
     out.as_of = _resolve_as_of(ctx, None, as_of)
     return out
 
@@ -825,7 +825,7 @@ def _excel_level(ctx: _Ctx, cells: _Cells, sheet_level: str | None, code: str | 
     if sheet_level is not None:
         if by_loai is not None and by_loai != sheet_level:
             ctx.report("portal_level", f"{cells.where}: LOAI_COQUAN = {loai} ({_LEVEL_VI[by_loai]}) khác với sheet "
-                     f"'{cells.sheet}' ({_LEVEL_VI[sheet_level]}); theo tên sheet.", **cells._loc("LOAI_COQUAN"))
+                       f"'{cells.sheet}' ({_LEVEL_VI[sheet_level]}); theo tên sheet.", **cells._loc("LOAI_COQUAN"))
         return sheet_level
     if not (code and "." in code):
         return "province" if code else (by_loai or "province")
@@ -851,7 +851,7 @@ def _excel_scores(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[
         return []
     if "MA_COQUAN" not in cols:
         ctx.report("portal_no_code_column", f"Sheet '{title}' không có cột 'MA_COQUAN': đơn vị chỉ nhận ra theo tên.",
-                 sheet=title, column="MA_COQUAN")
+                   sheet=title, column="MA_COQUAN")
     p = _sheet_period(ctx, title, _sheet_time(title), period)
     sheet_level = _sheet_level(title)
     out: list[PortalRow] = []
@@ -862,7 +862,7 @@ def _excel_scores(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[
         cells = _Cells(ctx, title, rno, f"Dòng {rno} ({name or code})", get, p)
         if not name:
             ctx.report("portal_missing_key", f"Dòng {rno}: ô tên đơn vị (TEN_COQUAN) trống; dòng này bị bỏ qua.",
-                      **cells._loc("TEN_COQUAN"))
+                       **cells._loc("TEN_COQUAN"))
             continue
         if code is None and "MA_COQUAN" in cols:
             ctx.report("portal_blank_code", f"{cells.where}: ô MA_COQUAN trống.", **cells._loc("MA_COQUAN"))
@@ -874,7 +874,7 @@ def _excel_scores(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[
             scores["total"] = total
         elif get("TONG_SCORE") is None or not str(get("TONG_SCORE")).strip():
             ctx.report("portal_blank_score", f"{cells.where}: ô TONG_SCORE trống (đơn vị chưa được chấm điểm?).",
-                     **cells._loc("TONG_SCORE"))
+                       **cells._loc("TONG_SCORE"))
         for g in GROUP_KEYS:
             x = cells.score(g, g)
             if x is not None:
@@ -887,7 +887,7 @@ def _excel_scores(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[
                 rank = int(stt)
             else:
                 ctx.report("portal_rank", f"{cells.where}: thứ hạng ROW_STT = {_vn(stt)} không phải số nguyên dương.",
-                          **cells._loc("ROW_STT"))
+                           **cells._loc("ROW_STT"))
         extra: dict[str, object] = {}
         for k in ("ID", "ID_COQUAN", "LOAI_COQUAN", "CAPDONVIID"):
             if _text(get(k)):
@@ -948,13 +948,13 @@ def _excel_trend(ctx: _Ctx, title: str, cols: dict[str, int], body: list[tuple[i
         except ValueError:
             what = {"month": "tháng (1-12)", "quarter": "quý (1-4)", "year": "năm"}[time]
             ctx.report("portal_trend_time", f"{cells.where}: '{tcol}' = '{get(tcol)}' không phải {what}.",
-                      **cells._loc(tcol))
+                       **cells._loc(tcol))
             continue
         p = month(y, n) if time == "month" else quarter(y, n) if time == "quarter" else year_period(n)
         key = (code or fold(name or ""), p.start, p.end)
         if key in seen:
             ctx.report("portal_duplicate", f"Đơn vị '{code or name}' có hai dòng cho {p.label}: dòng {seen[key]} và "
-                      f"dòng {rno}; chỉ một dòng được phép.", sheet=title, row=rno, column="MA_COQUAN")
+                       f"dòng {rno}; chỉ một dòng được phép.", sheet=title, row=rno, column="MA_COQUAN")
             continue
         seen[key] = rno
         level = "province" if code and "." not in code else _excel_level(
