@@ -184,14 +184,14 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
         name = (request.form.get("name") or "").strip()
         ip = request.remote_addr
         if not check_csrf(request.form.get("csrf")):
-            return _page(nxt, "Phiên đăng nhập đã hết hạn, vui lòng thử lại.", name), 400
+            return _page(nxt, "Phiên đăng nhập đã hết hạn, vui lòng thử lại.", name, sso), 400
         if auth.recent_failures(engine, name, ip, datetime.now() - FAILURE_WINDOW) >= MAX_FAILURES:
             auth.audit(engine, name, "login_blocked", {"name": name}, ip)
-            return _page(nxt, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.", name), 429
+            return _page(nxt, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.", name, sso), 429
         user = auth.verify(engine, name, request.form.get("password") or "")
         if user is None:
             auth.audit(engine, name, "login_failed", {"name": name}, ip)
-            return _page(nxt, "Tên đăng nhập hoặc mật khẩu không đúng.", name)  # the form again
+            return _page(nxt, "Tên đăng nhập hoặc mật khẩu không đúng.", name, sso)  # the form again
         sign_in(user)
         auth.audit(engine, user.name, "login", {"role": user.role}, ip)
         return redirect(nxt)

@@ -57,6 +57,8 @@ def config() -> Config | None:
     env = os.environ.get
     url, client = env("TTHC_OIDC_DISCOVERY_URL", "").strip(), env("TTHC_OIDC_CLIENT_ID", "").strip()
     if not url or not client:
+        if url or client:
+            log.warning("OpenID Connect is off: set both TTHC_OIDC_DISCOVERY_URL and TTHC_OIDC_CLIENT_ID")
         return None
     return Config(url, client, env("TTHC_OIDC_CLIENT_SECRET", ""),
                   env("TTHC_OIDC_ROLE_CLAIM", "").strip() or "realm_access.roles",

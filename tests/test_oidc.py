@@ -346,6 +346,18 @@ def test_sso_only_hides_and_refuses_the_password_form(monkeypatch: pytest.Monkey
     assert _render(client, "/", "")[0] == 401
 
 
+def test_the_password_form_still_works_beside_sso(client) -> None:  # noqa: ANN001
+    from tests.conftest import TEST_PASSWORD, TEST_USER
+
+    def post(password: str):  # noqa: ANN202
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/dang-nhap").get_data(as_text=True)).group(1)
+        return client.post("/dang-nhap", data={"name": TEST_USER, "password": password, "csrf": token, "next": "/"})
+
+    wrong = post("khong-phai-mat-khau").get_data(as_text=True)
+    assert "không đúng" in wrong and "(SSO)" in wrong  # the form again, the SSO button still there
+    assert post(TEST_PASSWORD).status_code == 302 and _render(client, "/", "")[0] == 200
+
+
 def test_an_unreachable_provider_is_a_message(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
     from tests.conftest import _free_port
 
@@ -371,3 +383,36 @@ def test_claim_paths_and_values() -> None:
     assert oidc.values(oidc.claim(claims, "https://x.vn/dv")) == ["11", "12"]
     assert oidc.role_of({"realm_access": {"roles": "tthc-admin"}}, oidc.Config("u", "c", "")) == "admin"
     assert oidc.name_of({"preferred_username": "có dấu cách", "sub": "abc"}) == "oidc:abc"
+
+
+@pytest.mark.browser
+def test_sso_round_trip_in_chromium_under_the_csp(db: str, provider: FakeProvider) -> None:
+    """Chromium follows the SSO link to the provider (another site: the app is on ``localhost``,
+    the provider on ``127.0.0.1``) and back, under the app's CSP and SameSite=Lax cookie, on the
+    production server with two workers (the flow's state travels in the signed session cookie)."""
+    from tests.test_browser import _start_app, browser, new_page  # noqa: F401 (browser: the fixture)
+
+    provider.claims = KEYCLOAK_VIEWER
+    provider.override = {"preferred_username": "trinh"}
+    proc, base = _start_app(db, TTHC_OIDC_DISCOVERY_URL=f"{provider.base}/.well-known/openid-configuration",
+                            TTHC_OIDC_CLIENT_ID=CLIENT_ID, TTHC_OIDC_CLIENT_SECRET=CLIENT_SECRET)
+    base = base.replace("127.0.0.1", "localhost")
+    try:
+        from playwright.sync_api import sync_playwright
+
+        from tests.test_browser import CHROMIUM
+
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            context, page = new_page(b)
+            page.goto(base + "/dang-nhap?next=/xep-hang")
+            with page.expect_navigation(url=f"{base}/xep-hang"):
+                page.click("#sso-login")
+            page.wait_for_selector("text=Điện Biên >> visible=true", timeout=60000)
+            assert page.console_errors == []  # no CSP violation on the way
+            context.close()
+            b.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert auth.get_user(get_engine(db), "oidc:trinh").role == "viewer"
