@@ -10,6 +10,8 @@
 - The session cookie is HttpOnly, SameSite=Lax, Secure behind HTTPS (``TTHC_HTTPS=1``), and
   lasts ``TTHC_SESSION_HOURS`` (8) hours (components/security.py); the login and sign-out forms
   carry a CSRF token.
+- Optionally, sign-in through an OpenID Connect provider (components/oidc.py), configured by
+  ``TTHC_OIDC_*``; ``TTHC_OIDC_ONLY=1`` turns the password form off.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from urllib.parse import quote, urlsplit
 from flask import Flask, Response, abort, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from components import oidc
 from components.security import check_csrf, csrf_token
 from data import auth
 from data.read import scope
@@ -122,6 +125,23 @@ def enter_job(engine, token: str | None) -> bool:  # noqa: ANN001
     return True
 
 
+def safe_next(nxt: str | None) -> str:
+    """Where to go after signing in: only paths of this site."""
+    nxt = nxt or "/"
+    if urlsplit(nxt).netloc or not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
+        return "/"
+    return nxt
+
+
+def sign_in(user: auth.User) -> None:
+    """A fresh session for ``user`` (the password form and the SSO callback)."""
+    session.clear()
+    session.permanent = True
+    login_user(SessionUser(user))
+    csrf_token()  # the session's token from the start: callbacks only read it (parallel
+    # callback responses each carry the session cookie, so none of them may change it)
+
+
 def install(server: Flask, engine) -> None:  # noqa: ANN001
     server.secret_key = secret_key(engine.url.render_as_string(hide_password=False))
     # cookie flags and the session's lifetime: components.security.install
@@ -137,7 +157,7 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
     def _gate() -> Response | None:
         scope.set_scope(frozenset(), "")  # deny by default: nothing readable until decided below
         path = request.path
-        if path in (LOGIN, LOGOUT) or path.startswith(OPEN_PREFIXES) or PRIMING:
+        if path in (LOGIN, LOGOUT, oidc.START, oidc.CALLBACK) or path.startswith(OPEN_PREFIXES) or PRIMING:
             return None
         user = current_user.user if current_user.is_authenticated else None
         if user is None and not public_mode():
@@ -152,29 +172,27 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
     def _forget(_exc: BaseException | None) -> None:
         scope.set_scope(None)  # the thread serves another request next: nothing carries over
 
+    sso = oidc.install(server, engine)  # None without TTHC_OIDC_*: its routes answer 404
+
     @server.route(LOGIN, methods=["GET", "POST"])
-    def _login() -> Response | str:
-        nxt = request.values.get("next", "/")
-        if urlsplit(nxt).netloc or not nxt.startswith("/") or nxt.startswith("//"):
-            nxt = "/"  # only paths of this site
+    def _login() -> Response | str | tuple[str, int]:
+        nxt = safe_next(request.values.get("next", "/"))
         if request.method == "GET":
-            return _page(nxt)
+            return _page(nxt, sso=sso)
+        if sso is not None and sso.only:
+            return _page(nxt, "Đăng nhập bằng mật khẩu đã tắt; hãy dùng tài khoản định danh.", sso=sso), 403
         name = (request.form.get("name") or "").strip()
         ip = request.remote_addr
         if not check_csrf(request.form.get("csrf")):
-            return _page(nxt, "Phiên đăng nhập đã hết hạn, vui lòng thử lại.", name), 400
+            return _page(nxt, "Phiên đăng nhập đã hết hạn, vui lòng thử lại.", name, sso), 400
         if auth.recent_failures(engine, name, ip, datetime.now() - FAILURE_WINDOW) >= MAX_FAILURES:
             auth.audit(engine, name, "login_blocked", {"name": name}, ip)
-            return _page(nxt, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.", name), 429
+            return _page(nxt, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.", name, sso), 429
         user = auth.verify(engine, name, request.form.get("password") or "")
         if user is None:
             auth.audit(engine, name, "login_failed", {"name": name}, ip)
-            return _page(nxt, "Tên đăng nhập hoặc mật khẩu không đúng.", name)  # the form again
-        session.clear()
-        session.permanent = True
-        login_user(SessionUser(user))
-        csrf_token()  # the session's token from the start: callbacks only read it (parallel
-        # callback responses each carry the session cookie, so none of them may change it)
+            return _page(nxt, "Tên đăng nhập hoặc mật khẩu không đúng.", name, sso)  # the form again
+        sign_in(user)
         auth.audit(engine, user.name, "login", {"role": user.role}, ip)
         return redirect(nxt)
 
@@ -189,16 +207,29 @@ def install(server: Flask, engine) -> None:  # noqa: ANN001
         return redirect(LOGIN)
 
 
-def _page(nxt: str, error: str = "", name: str = "") -> str:
-    """The login page: plain HTML with the app's own Bootstrap, no script."""
+def _page(nxt: str, error: str = "", name: str = "", sso: oidc.Config | None = None) -> str:
+    """The login page: plain HTML with the app's own Bootstrap, no script; with SSO configured, its
+    button (and no password form with ``TTHC_OIDC_ONLY=1``)."""
     alert = f'<div class="alert alert-danger" role="alert">{html.escape(error)}</div>' if error else ""
+    if sso is not None and sso.only:
+        return _shell(f'<div class="card card-body">{alert}{oidc.button(nxt)}</div>')
+    sso_block = (f'<p class="text-center text-muted my-2">hoặc</p><div class="card card-body">{oidc.button(nxt)}</div>'
+                 if sso is not None else "")
+    return _shell(_form(nxt, alert, name) + sso_block)
+
+
+def _shell(body: str) -> str:
     return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Đăng nhập — Theo dõi cải cách TTHC</title>
 <link rel="stylesheet" href="/assets/bootstrap.min.css"><link rel="stylesheet" href="/assets/zz_app.css"></head>
 <body class="bg-light"><main class="container" style="max-width: 420px; padding-top: 12vh">
 <h1 class="h4 mb-3">Theo dõi cải cách thủ tục hành chính</h1>
-<form method="post" action="{LOGIN}" class="card card-body" id="login-form">
+{body}</main></body></html>"""
+
+
+def _form(nxt: str, alert: str, name: str) -> str:
+    return f"""<form method="post" action="{LOGIN}" class="card card-body" id="login-form">
 {alert}
 <input type="hidden" name="csrf" value="{csrf_token()}"><input type="hidden" name="next" value="{html.escape(nxt)}">
 <label class="form-label" for="name">Tên đăng nhập</label>
@@ -206,4 +237,4 @@ def _page(nxt: str, error: str = "", name: str = "") -> str:
 <label class="form-label" for="password">Mật khẩu</label>
 <input class="form-control mb-3" id="password" name="password" type="password" autocomplete="current-password" required>
 <button class="btn btn-primary" type="submit">Đăng nhập</button>
-</form></main></body></html>"""
+</form>"""

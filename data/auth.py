@@ -29,8 +29,15 @@ MIN_PASSWORD = 10
 RANK = {r: i for i, r in enumerate(ROLES)}
 
 
+EXTERNAL_PREFIX = "oidc:"  # users signed in by the identity provider (components/oidc.py); no password
+
+
 class AuthError(ValueError):
     """A refused user operation, with its message in Vietnamese."""
+
+
+class DisabledUser(AuthError):
+    """The account exists here and is disabled."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ def add_user(engine: Engine, name: str, role: str, password: str, units: list[st
     name = name.strip()
     if not name or len(name) > 80 or any(ch.isspace() for ch in name):
         raise AuthError("Tên đăng nhập không được trống, không có dấu cách, tối đa 80 ký tự.")
+    if name.startswith(EXTERNAL_PREFIX):
+        raise AuthError(f"Tên bắt đầu bằng “{EXTERNAL_PREFIX}” dành cho tài khoản định danh (SSO).")
     if role not in ROLES:
         raise AuthError(f"Vai trò “{role}” không có; chọn một trong: {', '.join(ROLES)}.")
     if role != "admin" and not units:
@@ -121,6 +130,8 @@ def add_user(engine: Engine, name: str, role: str, password: str, units: list[st
 
 
 def set_password(engine: Engine, name: str, password: str, by: str | None = None, ip: str | None = None) -> None:
+    if name.startswith(EXTERNAL_PREFIX):
+        raise AuthError("Tài khoản định danh (SSO) không đăng nhập bằng mật khẩu.")
     with engine.begin() as conn:
         n = conn.execute(update(app_user).where(app_user.c.name == name).values(
             password_hash=hash_password(password), password_changed_at=datetime.now())).rowcount
@@ -141,12 +152,41 @@ def verify(engine: Engine, name: str, password: str) -> User | None:
     """The active user with this name and password, or None (same answer for every failure)."""
     with engine.connect() as conn:
         row = conn.execute(select(app_user).where(app_user.c.name == name)).first()
-        if row is None:
+        if row is None or name.startswith(EXTERNAL_PREFIX):  # SSO accounts have no password
             check_password_hash(_DUMMY, password)  # the same time whether or not the name exists
             return None
         if not row.active or not check_password_hash(row.password_hash, password):
             return None
         return _load(conn, row)
+
+
+def upsert_external(engine: Engine, name: str, role: str, units: list[str], detail: dict | None = None,
+                    ip: str | None = None) -> User:
+    """The account of a user signed in by the identity provider, created or refreshed with the
+    role and units of its claims (so what the provider revokes is gone at the next sign-in). A new
+    account gets a random password hash nobody knows. Raises DisabledUser for an account disabled
+    here, AuthError for a unit the registry does not know (nothing is changed then)."""
+    if not name.startswith(EXTERNAL_PREFIX) or role not in ROLES:
+        raise AuthError(f"Tài khoản định danh không hợp lệ: “{name}”, vai trò “{role}”.")
+    now = datetime.now()
+    with engine.begin() as conn:
+        row = conn.execute(select(app_user).where(app_user.c.name == name)).first()
+        if row is not None and not row.active:
+            raise DisabledUser(f"Người dùng “{name}” đã bị khóa.")
+        ids = _unit_ids(conn, units)
+        if row is None:
+            uid = conn.execute(insert(app_user).values(
+                name=name, password_hash=generate_password_hash(secrets.token_urlsafe(32), method=HASH_METHOD),
+                role=role, active=True, created_at=now, password_changed_at=now).returning(app_user.c.id)).scalar_one()
+            write_audit(conn, "định danh (SSO)", "user_add", {"name": name, "role": role, "units": units,
+                                                               **(detail or {})}, ip)
+        else:
+            uid = row.id
+            conn.execute(update(app_user).where(app_user.c.id == uid).values(role=role))
+            conn.execute(delete(user_unit).where(user_unit.c.user_id == uid))
+        for i in dict.fromkeys(ids):  # once each, in the claim's order
+            conn.execute(insert(user_unit).values(user_id=uid, unit_id=i))
+    return get_user(engine, name)  # type: ignore[return-value]
 
 
 _DUMMY = generate_password_hash("không-phải-mật-khẩu", method=HASH_METHOD)

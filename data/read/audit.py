@@ -19,7 +19,7 @@ ACTION_VI = {  # how each action is named on the page ('' falls back to the code
     "user_disable": "Khóa người dùng", "target_set": "Đặt mục tiêu", "target_end": "Kết thúc mục tiêu",
     "target_delete": "Xóa mục tiêu", "upload_preview": "Xem trước tệp", "upload_confirm": "Xác nhận nạp",
     "upload_refused": "Nạp bị từ chối", "rollback": "Hoàn tác lô", "lock": "Khóa kỳ", "unlock": "Mở khóa kỳ",
-    "login_blocked": "Đăng nhập bị chặn",
+    "login_blocked": "Đăng nhập bị chặn", "login_refused": "Đăng nhập SSO bị từ chối",
 }
 
 
