@@ -13,7 +13,7 @@ from dash import dcc, html
 from components import access
 from components.state import ViewState
 from data.db import default_url, get_engine
-from data.text import format_int
+from data.text import format_decimal, format_int
 from etl import preview as U
 
 MAX_LINES = 500  # rows of the per-unit table shown (the file may have thousands)
@@ -85,9 +85,12 @@ def _summary(pv: U.Preview) -> html.Div:
 def lines_table(pv: U.Preview) -> dbc.Table | html.P:
     if not pv.lines:
         return html.P("Không có dòng số liệu nào đọc được.", className="text-muted")
+    scores = any(ln.counts.get("score_total") is not None for ln in pv.lines)  # a file of the portal
     head = html.Thead(html.Tr([html.Th("Đơn vị"), html.Th("Cấp"), html.Th("Kỳ"),
+                               *([html.Th("Điểm Chỉ số 766", className="text-end")] if scores else []),
                                *[html.Th(h, className="text-end") for h in COUNT_HEADERS.values()]]))
     rows = [html.Tr([html.Td(ln.subject), html.Td(LEVELS.get(ln.level, ln.level)), html.Td(ln.period),
+                     *([html.Td(format_decimal(ln.counts.get("score_total")), className="text-end")] if scores else []),
                      *[html.Td(format_int(ln.counts.get(c)), className="text-end") for c in COUNT_HEADERS]])
             for ln in pv.lines[:MAX_LINES]]
     more = ([html.Tr(html.Td(f"… và {format_int(len(pv.lines) - MAX_LINES)} dòng khác", colSpan=10))]

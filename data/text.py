@@ -111,6 +111,16 @@ def format_int(value: float | int | None) -> str:
     return f"{round(value):,}".replace(",", ".")
 
 
+def format_decimal(value: float | int | None, digits: int = 2) -> str:
+    """12.5 -> '12,5'; 80.25 -> '80,25' (at most ``digits`` decimals, Vietnamese separators)."""
+    if value is None or value != value:  # None or NaN
+        return "–"
+    text = f"{float(value):,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
+
+
 def format_percent(fraction: float | None, digits: int = 2) -> str:
     """0.0839 -> '8,39 %'."""
     if fraction is None or fraction != fraction:

@@ -30,6 +30,7 @@ from data.periods import Period, classify
 from data.schema import dossier_stat, load_batch, period, procedure_offer
 from data.text import format_date, format_int
 from etl.load import CheckedFile, check_bytes, store_checked
+from etl.portal_load import CheckedPortal
 from etl.resolve import Resolver
 from etl.store import BatchResult, Finding, find_active_batch
 
@@ -38,7 +39,8 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one file
 # the rest of the request): the value for Flask's MAX_CONTENT_LENGTH.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
 MAX_UPLOAD_ROWS = 200_000  # sheet rows of one uploaded file
-ACCEPTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".txt")  # what etl.extract.read_sheets reads
+# what etl.extract.read_sheets reads, and the national portal's JSON answers and captures
+ACCEPTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".txt", ".json")
 TOKEN_TTL_SECONDS = 30 * 60
 SHOWN_COUNTS = ("received_total", "received_online", "received_postal", "settled_total", "settled_overdue",
                 "pending_overdue", "returned_postal")
@@ -131,6 +133,9 @@ def _inspect(engine: Engine, data: bytes, file_name: str, user: User | None,
     if checked.same is not None:
         pv.status, pv.same_batch_id = "unchanged", int(checked.same.id)
         return pv, checked
+    if isinstance(checked, CheckedPortal):
+        _portal_preview(engine, pv, checked, user)
+        return pv, checked
     res = checked.resolver
     pv.findings = list(checked.findings)
     if res is not None and checked.rows:
@@ -142,6 +147,39 @@ def _inspect(engine: Engine, data: bytes, file_name: str, user: User | None,
     if pv.errors:
         pv.status = "rejected"
     return pv, checked
+
+
+def _portal_preview(engine: Engine, pv: Preview, checked: CheckedPortal, user: User | None) -> None:
+    """A file of the national portal: its units (as matched) and periods, scores and counts."""
+    pv.findings = list(checked.findings)
+    if checked.subjects:
+        with engine.connect() as conn:
+            res = Resolver.load(conn)
+        allowed = _allowed(engine, user)
+        outside: dict[int, int] = {}
+        for s in checked.subjects:
+            r = s.row
+            label = _label(res, s.unit_id, s.agency_id) if s.agency_id is not None or s.pending is None else \
+                f"{r.name} (cơ quan mới, sẽ được đăng ký)"
+            counts = {c: r.counts.get(c) for c in SHOWN_COUNTS}
+            if r.scores.get("total") is not None:
+                counts["score_total"] = r.scores["total"]  # type: ignore[assignment]
+            pv.lines.append(Line(label, r.level, r.period.label, 1, counts))
+            if allowed is not None and s.unit_id not in allowed:
+                outside[s.unit_id] = outside.get(s.unit_id, 0) + 1
+        pv.periods = list(checked.periods)
+        provinces = {res.province_of(s.unit_id) for s in checked.subjects}
+        pv.units = [res.name[p] for p in provinces]
+        if len(provinces) == 1:
+            p = next(iter(provinces))
+            pv.home = (str(res.reg.units.set_index("id").at[p, "scheme"]), str(res.code[p]))
+        for uid, n in outside.items():
+            pv.findings.append(Finding(
+                file=checked.name, rule="outside_scope", severity="error",
+                message=f"Đơn vị {res.describe(uid)} không thuộc phạm vi của tài khoản “{user.name if user else ''}”; "
+                        f"không được nạp số liệu của Cổng DVCQG cho đơn vị này ({format_int(n)} dòng)."))
+    if pv.errors:
+        pv.status = "rejected"
 
 
 def preview(engine: Engine, data: bytes, file_name: str, user: User | None = None,

@@ -264,3 +264,19 @@ def test_scores_on_postgresql(pg_engine: Engine, pg_url: str, tmp_path: Path) ->
     rows = {(r["unit_code"], r["component"]): r for r in _scores(pg_url, "--level", "province")}
     assert float(rows[("44", "total")]["score"]) == _qt_total(body)
     assert rows[("44", "total")]["rank_of"] == "34"
+
+
+def test_web_upload_previews_a_portal_file_and_keeps_to_the_scope(engine: Engine, tmp_path: Path) -> None:
+    from data import auth
+    from etl.preview import preview
+
+    data = F.envelope(F.national_service_results(), "service-results", NAT_REQ)
+    pv = preview(engine, data, "766_2026-Q3_VN_service-results.json")
+    assert pv.can_confirm and len(pv.lines) == 34 and [p.label for p in pv.periods] == ["Quý III/2026"]
+    qt = next(ln for ln in pv.lines if ln.subject == "Tỉnh Quảng Trị")
+    assert qt.counts["score_total"] == _qt_total(F.national_service_results())
+    auth.add_user(engine, "bc_dien_bien", "reporter", "mat-khau-dai-du-10", units=["11"])
+    pv = preview(engine, data, "766.json", auth.get_user(engine, "bc_dien_bien"))
+    assert not pv.can_confirm
+    outside = [f for f in pv.errors if f.rule == "outside_scope"]
+    assert len(outside) == 33 and any("Tỉnh Quảng Trị" in f.message for f in outside)
