@@ -29,7 +29,7 @@ def drop_zone() -> dcc.Upload:
     return dcc.Upload(
         id="upload-file",
         children=html.Div(["Kéo thả tệp vào đây hoặc ", html.A("chọn tệp", href="#"),
-                           html.Div(f"Biểu số 06/VPCP/KSTT hoặc mẫu nhập liệu; .xlsx, .xlsm, .csv; tối đa "
+                           html.Div(f"Biểu số 06/VPCP/KSTT, mẫu nhập liệu hoặc tệp của Cổng DVCQG; .xlsx, .xlsm, .csv, .json; tối đa "
                                     f"{U.MAX_UPLOAD_BYTES // 1024 // 1024} MB, "
                                     f"{format_int(U.MAX_UPLOAD_ROWS)} dòng.", className="small text-muted")]),
         accept=",".join(U.ACCEPTED_SUFFIXES), max_size=U.MAX_UPLOAD_BYTES, multiple=False,
@@ -162,7 +162,52 @@ def result_view(c: U.Confirmed) -> dbc.Alert:
 # --- the two steps -------------------------------------------------------------------------------
 
 
-def handle_upload(contents: str | None, filename: str | None) -> tuple[object, str | None, bool]:
+# the command line's words in the portal reader's messages, as the page says them
+_WEB_WORDS = (("hãy chạy lại với --period", "hãy điền “Kỳ số liệu” ở trên rồi tải tệp lên lại"),
+              ("hãy chạy lại với --as-of DATE", "hãy điền “Ngày chụp số liệu” ở trên rồi tải tệp lên lại"),
+              ("--period", "“Kỳ số liệu”"), ("--as-of", "“Ngày chụp số liệu”"))
+
+
+def portal_options() -> html.Div:
+    """Period and capture date for a file of the national portal that does not state them."""
+    return dbc.Row([
+        dbc.Col([dbc.Label("Kỳ số liệu", html_for="upload-period", className="small mb-0"),
+                 dbc.Input(id="upload-period", placeholder="2026-Q3, 2026-08 hoặc 2026", size="sm", type="text")],
+                xs=6, md=3),
+        dbc.Col([dbc.Label("Ngày chụp số liệu", html_for="upload-as-of", className="small mb-0"),
+                 dbc.Input(id="upload-as-of", placeholder="dd/mm/yyyy", size="sm", type="text")], xs=6, md=3),
+        dbc.Col(html.Small("Chỉ cần cho tệp của Cổng DVCQG (Chỉ số 766) không ghi kỳ hay ngày chụp; "
+                           "điền trước khi tải tệp lên.", className="text-muted"), xs=12, md=6,
+                className="d-flex align-items-end"),
+    ], className="g-2 mb-2")
+
+
+def parse_options(period_text: str | None, as_of_text: str | None) -> tuple[object, object, str | None]:
+    """(period, capture date, error message) from the two fields."""
+    from datetime import datetime
+
+    from data.periods import parse_spec
+
+    per = as_of = None
+    if period_text and period_text.strip():
+        try:
+            per = parse_spec(period_text)
+        except ValueError as exc:
+            return None, None, f"Kỳ số liệu “{period_text}”: {exc}"
+    if as_of_text and as_of_text.strip():
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+            try:
+                as_of = datetime.strptime(as_of_text.strip(), fmt).date()
+                break
+            except ValueError:
+                continue
+        else:
+            return None, None, f"Ngày chụp số liệu “{as_of_text}” không đọc được: hãy viết dd/mm/yyyy (ví dụ 05/10/2026)."
+    return per, as_of, None
+
+
+def handle_upload(contents: str | None, filename: str | None, period_text: str | None = None,
+                  as_of_text: str | None = None) -> tuple[object, str | None, bool]:
     """(preview, token or None, confirm button disabled) for an uploaded file."""
     user = access.current_user()
     if user is None or not access.has_role("reporter"):
@@ -170,7 +215,14 @@ def handle_upload(contents: str | None, filename: str | None) -> tuple[object, s
     data = decode(contents)
     if data is None:
         return dbc.Alert("Không đọc được tệp gửi lên; hãy chọn lại tệp.", color="danger"), None, True
-    pv, token = U.start_upload(get_engine(default_url()), data, filename or "", user, access.client_ip())
+    per, as_of, problem = parse_options(period_text, as_of_text)
+    if problem:
+        return dbc.Alert(problem, color="danger", id="upload-options-error"), None, True
+    pv, token = U.start_upload(get_engine(default_url()), data, filename or "", user, access.client_ip(),
+                               period=per, as_of=as_of)
+    for f in pv.findings:
+        for cli, web in _WEB_WORDS:
+            f.message = f.message.replace(cli, web)
     return preview_view(pv), token, token is None
 
 

@@ -21,6 +21,7 @@ import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -119,7 +120,8 @@ def _allowed(engine: Engine, user: User | None) -> frozenset[int] | None:
 
 
 def _inspect(engine: Engine, data: bytes, file_name: str, user: User | None,
-             max_rows: int = MAX_UPLOAD_ROWS) -> tuple[Preview, CheckedFile | None]:
+             max_rows: int = MAX_UPLOAD_ROWS, period: Period | None = None,
+             as_of: date | None = None) -> tuple[Preview, CheckedFile | CheckedPortal | None]:
     name = clean_name(file_name)
     pv = Preview(name, len(data))
     if len(data) > MAX_UPLOAD_BYTES:
@@ -128,7 +130,7 @@ def _inspect(engine: Engine, data: bytes, file_name: str, user: User | None,
                                message=f"Tệp nặng {_size_text(len(data))}, quá giới hạn {_size_text(MAX_UPLOAD_BYTES)} "
                                        "cho một lần nạp; hãy chia thành nhiều tệp nhỏ hơn.")]
         return pv, None
-    checked = check_bytes(engine, data, name, max_rows=max_rows)
+    checked = check_bytes(engine, data, name, max_rows=max_rows, period=period, as_of=as_of)
     pv.sha256 = checked.sha256
     if checked.same is not None:
         pv.status, pv.same_batch_id = "unchanged", int(checked.same.id)
@@ -183,10 +185,11 @@ def _portal_preview(engine: Engine, pv: Preview, checked: CheckedPortal, user: U
 
 
 def preview(engine: Engine, data: bytes, file_name: str, user: User | None = None,
-            max_rows: int = MAX_UPLOAD_ROWS) -> Preview:
+            max_rows: int = MAX_UPLOAD_ROWS, period: Period | None = None, as_of: date | None = None) -> Preview:
     """What loading this content would do, writing nothing. ``user``: the uploader (None: no
-    scope restriction, as on the command line)."""
-    return _inspect(engine, data, file_name, user, max_rows)[0]
+    scope restriction, as on the command line); ``period``/``as_of``: for a file of the portal
+    that does not say them (``etl load --period --as-of``)."""
+    return _inspect(engine, data, file_name, user, max_rows, period, as_of)[0]
 
 
 def _label(res: Resolver, unit_id: int, agency_id: int | None) -> str:
@@ -335,18 +338,20 @@ def _drop(where: Path, token: str) -> None:
         (where / f"{token}{suffix}").unlink(missing_ok=True)
 
 
-def stash(data: bytes, pv: Preview, user: User) -> str:
-    """Keep the previewed bytes; returns the random token the page holds (never a path)."""
+def stash(data: bytes, pv: Preview, user: User, period: Period | None = None, as_of: date | None = None) -> str:
+    """Keep the previewed bytes (and the period / capture date given for them); returns the
+    random token the page holds (never a path)."""
     where, now = upload_dir(), time.time()
     _purge(where, now)
     token = secrets.token_urlsafe(24)
     (where / f"{token}.bin").write_bytes(data)
-    meta = {"name": pv.file_name, "sha256": pv.sha256, "user": user.name, "created": now}
+    meta = {"name": pv.file_name, "sha256": pv.sha256, "user": user.name, "created": now,
+            "period": period.spec if period else None, "as_of": as_of.isoformat() if as_of else None}
     (where / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False))
     return token
 
 
-def unstash(token: object, user: User) -> tuple[bytes, str] | None:
+def unstash(token: object, user: User) -> tuple[bytes, str, Period | None, date | None] | None:
     """The bytes and name kept under ``token`` for this user, if still valid (not expired, same
     user, content unchanged); None otherwise (an expired entry is deleted)."""
     if not isinstance(token, str) or not _TOKEN.match(token):
@@ -364,7 +369,11 @@ def unstash(token: object, user: User) -> tuple[bytes, str] | None:
 
     if meta.get("user") != user.name or sha256_bytes(data) != meta.get("sha256"):
         return None
-    return data, str(meta["name"])
+    from data.periods import parse_spec
+
+    per = parse_spec(meta["period"]) if meta.get("period") else None
+    as_of = date.fromisoformat(meta["as_of"]) if meta.get("as_of") else None
+    return data, str(meta["name"]), per, as_of
 
 
 # --- the two steps the page calls ---------------------------------------------------------------
@@ -376,12 +385,12 @@ def _detail(pv: Preview, **extra: object) -> dict:
             "periods": [p.label for p in pv.periods[:10]], **extra}
 
 
-def start_upload(engine: Engine, data: bytes, file_name: str, user: User, ip: str | None = None
-                 ) -> tuple[Preview, str | None]:
+def start_upload(engine: Engine, data: bytes, file_name: str, user: User, ip: str | None = None,
+                 period: Period | None = None, as_of: date | None = None) -> tuple[Preview, str | None]:
     """Preview an uploaded file for ``user`` (audited as 'upload_preview'); a confirmable file
     is kept and its token returned."""
-    pv = preview(engine, data, file_name, user)
-    token = stash(data, pv, user) if pv.can_confirm else None
+    pv = preview(engine, data, file_name, user, period=period, as_of=as_of)
+    token = stash(data, pv, user, period, as_of) if pv.can_confirm else None
     audit(engine, user.name, "upload_preview", _detail(pv), ip)
     return pv, token
 
@@ -406,8 +415,8 @@ def confirm_upload(engine: Engine, token: object, user: User | None, ip: str | N
     kept = unstash(token, user)
     if kept is None:
         return Confirmed(False, EXPIRED)
-    data, name = kept
-    pv, checked = _inspect(engine, data, name, user)
+    data, name, per, as_of = kept
+    pv, checked = _inspect(engine, data, name, user, period=per, as_of=as_of)
     if pv.status == "unchanged":
         _drop(upload_dir(), str(token))
         return Confirmed(False, f"Nội dung tệp này đã được nạp (lô {pv.same_batch_id}); không thay đổi.",
@@ -429,6 +438,9 @@ def confirm_upload(engine: Engine, token: object, user: User | None, ip: str | N
         with engine.begin() as conn:
             write_audit(conn, user.name, "upload_refused", _detail(pv, reason=[f.message for f in res.errors]), ip)
         return Confirmed(False, "Chưa nạp: " + " ".join(f.message for f in res.errors), None, pv, res)
+    if res.status == "history":
+        return Confirmed(True, f"Bản chụp trong tệp “{name}” cũ hơn bản đang dùng: đã lưu vào lịch sử (lô "
+                               f"{res.batch_id}), số liệu đang hiển thị không đổi.", res.batch_id, pv, res)
     extra = f", thay thế lô {res.replaced_batch_id}" if res.replaced_batch_id else ""
     return Confirmed(True, f"Đã nạp {format_int(res.rows)} dòng của tệp “{name}” vào lô {res.batch_id}{extra}.",
                      res.batch_id, pv, res)

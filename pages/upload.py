@@ -20,10 +20,11 @@ dash.register_page(__name__, path="/nap-so-lieu", name="Nạp số liệu", orde
 def layout(**_params: str) -> html.Div:
     return html.Div([
         html.H1("Nạp số liệu", className="h3"),
-        html.P(["Tải lên Biểu số 06/VPCP/KSTT hoặc tệp theo ",
+        html.P(["Tải lên Biểu số 06/VPCP/KSTT, tệp theo ",
                 html.A("mẫu nhập liệu", href="/nguon-so-lieu"),
-                ". Tệp được kiểm tra như khi nạp bằng lệnh; chưa có gì được lưu cho đến khi bạn bấm “Xác nhận nạp”. "
+                " hoặc tệp của Cổng DVCQG (Chỉ số 766: JSON, tệp Excel). Tệp được kiểm tra như khi nạp bằng lệnh; chưa có gì được lưu cho đến khi bạn bấm “Xác nhận nạp”. "
                 "Chỉ nạp được số liệu của các đơn vị thuộc phạm vi tài khoản."], className="text-muted"),
+        V.portal_options(),
         V.drop_zone(),
         dcc.Store(id="upload-token"),
         dcc.Loading(html.Div(id="upload-preview-box"), type="default"),
@@ -37,12 +38,13 @@ def layout(**_params: str) -> html.Div:
     Output("upload-confirm", "disabled"), Output("upload-result-box", "children"),
     Output("upload-file", "contents"),
     Input("upload-file", "contents"), State("upload-file", "filename"),
+    State("upload-period", "value"), State("upload-as-of", "value"),
     prevent_initial_call=True,
 )
-def show_preview(contents: str | None, filename: str | None) -> tuple:
+def show_preview(contents: str | None, filename: str | None, period: str | None, as_of: str | None) -> tuple:
     if contents is None:  # the reset below (so the same file can be chosen again)
         raise PreventUpdate
-    view, token, disabled = V.handle_upload(contents, filename)
+    view, token, disabled = V.handle_upload(contents, filename, period, as_of)
     return view, token, disabled, None, None
 
 

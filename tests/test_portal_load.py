@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from data import periods as P
 from data.db import get_engine
 from data.schema import agency, agg_score, load_batch, portal_unit, score_stat, unit
 from etl.cli import main
@@ -280,3 +281,22 @@ def test_web_upload_previews_a_portal_file_and_keeps_to_the_scope(engine: Engine
     assert not pv.can_confirm
     outside = [f for f in pv.errors if f.rule == "outside_scope"]
     assert len(outside) == 33 and any("Tỉnh Quảng Trị" in f.message for f in outside)
+
+
+def test_web_upload_takes_period_and_capture_date_for_a_bare_portal_file(engine: Engine, tmp_path: Path) -> None:
+    from data import auth
+    from etl.preview import confirm_upload, start_upload
+
+    auth.add_user(engine, "bc_tinh", "admin", "mat-khau-dai-du-10")
+    user = auth.get_user(engine, "bc_tinh")
+    bare = F.to_bytes(F.national_service_results())
+    pv, token = start_upload(engine, bare, "service-results.json", user)
+    assert token is None and any(f.rule == "portal_no_period" for f in pv.errors)
+    pv, token = start_upload(engine, bare, "service-results.json", user, period=P.parse_spec("2026-08"),
+                             as_of=P.date(2026, 9, 5))
+    assert token is not None and pv.can_confirm
+    done = confirm_upload(engine, token, user)
+    assert done.ok, done.message
+    with engine.connect() as conn:
+        b = conn.execute(select(load_batch).where(load_batch.c.id == done.batch_id)).one()
+    assert b.kind == "portal" and str(b.as_of)[:10] == "2026-09-05" and b.loaded_by == "bc_tinh"
