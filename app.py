@@ -38,32 +38,46 @@ def _navbar() -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact",
                                 id={"type": "nav-link", "path": page["relative_path"]}))
-        for page in pages if page.get("nav", True)
+        for page in pages if page.get("nav", True) and not page.get("menu")
     ]
-    links += [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact",
-                                id={"type": "role-link", "path": page["relative_path"], "role": page["role"]}),
-                    style={"display": "none"}, id={"type": "role-item", "path": page["relative_path"]})
+    # the pages about the data itself (quality, sources) under one "Dữ liệu" menu
+    data_pages = [page for page in pages if page.get("nav", True) and page.get("menu") == "data"]
+    if data_pages:
+        links.append(dbc.DropdownMenu([
+            dbc.DropdownMenuItem(page["name"], href=page["relative_path"],
+                                 id={"type": "nav-link", "path": page["relative_path"]})
+            for page in data_pages], label="Dữ liệu", nav=True, in_navbar=True, id="nav-data-menu"))
+    # the account menu: the pages of the user's role, then sign-out (one item in the bar, so the
+    # menu stays on one line at 1440 px whatever the role)
+    items = [
+        dbc.DropdownMenuItem(page["name"], href=page["relative_path"], style={"display": "none"},
+                             id={"type": "role-item", "path": page["relative_path"], "role": page["role"]})
         for page in pages if page.get("role")
     ]
-    links.append(html.Form([
-        html.Span(id="nav-user", className="navbar-text text-white-50 small me-2"),
-        dcc.Input(type="hidden", name="csrf", id="logout-csrf"),
-        dbc.Button("Đăng xuất", type="submit", size="sm", color="light", outline=True, id="logout"),
-    ], action="/dang-xuat", method="post", className="d-flex align-items-center ms-lg-3", id="nav-account",
-        style={"display": "none"}))
+    items += [
+        dbc.DropdownMenuItem(divider=True),
+        html.Form([
+            dcc.Input(type="hidden", name="csrf", id="logout-csrf"),
+            dbc.Button("Đăng xuất", type="submit", size="sm", color="link", id="logout",
+                       className="dropdown-item"),
+        ], action="/dang-xuat", method="post", className="m-0"),
+    ]
+    links.append(html.Div(
+        dbc.DropdownMenu(items, label=html.Span(id="nav-user"), nav=True, in_navbar=True, align_end=True,
+                         id="nav-account-menu", toggleClassName="text-white small"),
+        className="ms-xl-auto", id="nav-account", style={"display": "none"}))
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("Theo dõi cải cách TTHC", href="/", id={"type": "nav-link", "path": "/", "brand": 1}),
                 dbc.NavbarToggler(id="nav-toggle"),
-                dbc.Collapse(dbc.Nav(links, navbar=True), id="nav-collapse", navbar=True, is_open=False),
+                dbc.Collapse(dbc.Nav(links, navbar=True, className="w-100"), id="nav-collapse", navbar=True, is_open=False),
             ],
             fluid=True,
         ),
         color="primary",
         dark=True,
-        expand="lg",
+        expand="xl",
         className="mb-3",
     )
 

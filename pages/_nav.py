@@ -87,8 +87,8 @@ clientside_callback("function(n, open) { return !open; }", Output("f-collapse", 
 
 @callback(
     Output("nav-user", "children"), Output("logout-csrf", "value"), Output("nav-account", "style"),
-    Output({"type": "role-item", "path": ALL}, "style"), Output("job-token", "data"),
-    Input("url", "pathname"), State({"type": "role-link", "path": ALL, "role": ALL}, "id"),
+    Output({"type": "role-item", "path": ALL, "role": ALL}, "style"), Output("job-token", "data"),
+    Input("url", "pathname"), State({"type": "role-item", "path": ALL, "role": ALL}, "id"),
 )
 def _account(_path: str, links: list[dict]) -> tuple:
     """The signed-in user's name, the sign-out form's CSRF token, the pages of their role, and

@@ -16,7 +16,7 @@ from data.read import scope
 from data.read.quality import batch_history, period_locks
 from etl.batches import BatchError, lock, rollback, unlock
 
-dash.register_page(__name__, path="/lo-so-lieu", name="Lô số liệu", order=9, nav=False, role="viewer",
+dash.register_page(__name__, path="/lo-so-lieu", name="Lô số liệu", order=19, nav=False, role="viewer",
                    title="Lô số liệu — Theo dõi cải cách TTHC")
 
 NEED_ANALYST = "Cần vai trò phân tích viên (analyst) trở lên để làm việc này."

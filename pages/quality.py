@@ -21,7 +21,7 @@ from data import periods as P
 from data.db import default_url, get_engine
 from data.text import format_int, format_percent
 
-dash.register_page(__name__, path="/chat-luong-du-lieu", name="Chất lượng dữ liệu", order=8,
+dash.register_page(__name__, path="/chat-luong-du-lieu", name="Chất lượng dữ liệu", order=8, menu="data",
                    title="Chất lượng dữ liệu — Theo dõi cải cách TTHC")
 
 SEVERITY = {"error": ("Lỗi", "danger"), "warning": ("Cảnh báo", "warning")}

@@ -10,7 +10,7 @@ from components.tables import batches_table, demo_badge, figures_table
 from data import queries
 from data.db import default_url, get_engine
 
-dash.register_page(__name__, path="/nguon-so-lieu", name="Nguồn số liệu", order=9,
+dash.register_page(__name__, path="/nguon-so-lieu", name="Nguồn số liệu", order=9, menu="data",
                    title="Nguồn số liệu — Theo dõi cải cách TTHC")
 
 

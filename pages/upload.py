@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from components import uploadview as V
 
-dash.register_page(__name__, path="/nap-so-lieu", name="Nạp số liệu", order=20, nav=False, role="reporter",
+dash.register_page(__name__, path="/nap-so-lieu", name="Nạp số liệu", order=18, nav=False, role="reporter",
                    title="Nạp số liệu — Theo dõi cải cách TTHC")
 
 

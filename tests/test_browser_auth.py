@@ -20,6 +20,7 @@ def site(request: pytest.FixtureRequest) -> Iterator[str]:
     """The app on SQLite and on PostgreSQL."""
     url = demo_database_on(request.param, request, "auth-browser", "11,12", "2025-12")
     add_test_user(url, "xem11", "viewer", ("11",))
+    add_test_user(url, "quantri", "admin")
     proc, base = _start_app(url)
     yield base
     proc.terminate()
@@ -73,11 +74,29 @@ def test_sign_out(site: str, browser) -> None:  # noqa: ANN001, F811
     context, page = new_page(browser)
     login(page, site, "xem11")
     page.goto(site + "/")
-    page.wait_for_selector("#logout", timeout=30000)
+    page.wait_for_selector("#nav-account-menu .dropdown-toggle", timeout=30000)
     page.wait_for_function("() => document.querySelector('#logout-csrf').value", timeout=10000)
     page.wait_for_load_state("networkidle")
+    page.click("#nav-account-menu .dropdown-toggle")  # the account menu holds the sign-out button
     page.click("#logout")
     page.wait_for_url("**/dang-nhap", timeout=20000)
     page.goto(site + "/")
     assert "/dang-nhap" in page.url  # the session is gone
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_an_admins_menu_stays_on_one_line_with_the_role_pages_in_the_account_menu(site: str, browser,  # noqa: ANN001, F811
+                                                                                   width: int) -> None:
+    context, page = new_page(browser, width, 800)
+    login(page, site, "quantri")
+    page.goto(site + "/")
+    page.wait_for_function("() => document.querySelector('#nav-user').innerText.includes('quantri')", timeout=30000)
+    bar = page.locator("nav.navbar").bounding_box()
+    assert bar["height"] < 70  # one line: no label breaks, nothing wraps
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.click("#nav-account-menu .dropdown-toggle")
+    items = page.locator("#nav-account-menu .dropdown-item:visible").all_inner_texts()
+    assert items == ["Nạp số liệu", "Lô số liệu", "Mục tiêu", "Nhật ký", "Đăng xuất"]
+    assert page.console_errors == []
     context.close()
