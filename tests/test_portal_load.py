@@ -300,3 +300,19 @@ def test_web_upload_takes_period_and_capture_date_for_a_bare_portal_file(engine:
     with engine.connect() as conn:
         b = conn.execute(select(load_batch).where(load_batch.c.id == done.batch_id)).one()
     assert b.kind == "portal" and str(b.as_of)[:10] == "2026-09-05" and b.loaded_by == "bc_tinh"
+
+
+def test_the_portals_channel_total_below_its_received_total_is_a_finding(engine: Engine, tmp_path: Path) -> None:
+    """Real captures differ: a province's channels add up to 24 dossiers fewer than it received."""
+    _load_national(engine, tmp_path)
+    progress = F.dvc_progress_tree()
+    online = F.provide_online_tree()
+    par = online["data"]["parent"]
+    progress["data"]["parent"]["totalReceived"] = par["channelOnlineSum"] + par["channelDirectSum"] + \
+        par["channelPostalSum"] + 24
+    assert load_file(engine, _write(tmp_path, "qt_dvc.json", F.envelope(progress, "dvc-progress-tree",
+                                                                          QT_REQ))).status == "loaded"
+    res = load_file(engine, _write(tmp_path, "qt_online.json", F.envelope(online, "provide-online-tree", QT_REQ)))
+    assert res.status == "loaded", [str(f) for f in res.errors]
+    gaps = [f.message for f in res.findings if f.rule == "portal_differs" and "Quảng Trị" in f.message]
+    assert any("chênh -24" in m and "qt_dvc.json" in m for m in gaps), gaps
