@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from dash import dash_table, html
 
 from components.charts import FONT, base_layout, empty_figure
-from components.league import BORDER, DIMMED, MAP_SIZE, NO_DATA_COLOR, SEQUENTIAL
+from components.league import BORDER, DIMMED, MAP_SIZE, NO_DATA_COLOR, SEQUENTIAL, _wrap
 from components.lights import LIGHTS
 from components.tables import DEMO_LABEL
 from data import metrics
@@ -23,6 +23,7 @@ from data.text import format_date, format_int
 NEUTRAL = LIGHTS[None].color  # one hue for every score: no traffic light without a target
 BACK = "#e9ecef"  # the rest of a group's maximum
 NATIONAL = "#6c757d"
+SELECTED = "#1f3f7a"  # the unit shown, among its peers (same hue, darker)
 GROUP_CHOICES = {"total": metrics.SCORE_TOTAL, **{g.key: g for g in metrics.SCORE_GROUPS}}
 
 
@@ -238,12 +239,15 @@ def ranked_table(df: pd.DataFrame, table_id: str, what: str = "Đơn vị", page
     )
 
 
-def league_bars(league: pd.DataFrame, g: metrics.ScoreGroup, height_per: int = 22) -> go.Figure:
-    """The provinces' scores on one component as bars in rank order (best on top)."""
+def league_bars(league: pd.DataFrame, g: metrics.ScoreGroup, height_per: int = 22,
+                selected: str | None = None) -> go.Figure:
+    """The provinces' scores on one component as bars in rank order (best on top); the
+    ``selected`` unit (by name) in a darker shade of the same hue."""
     if league.empty:
         return empty_figure()
     part = league.sort_values(["rank", "name"]).iloc[::-1]
-    fig = go.Figure(go.Bar(x=part["score"], y=part["name"], orientation="h", marker_color=NEUTRAL,
+    colors = [SELECTED if n == selected else NEUTRAL for n in part["name"]]
+    fig = go.Figure(go.Bar(x=part["score"], y=part["name"], orientation="h", marker_color=colors,
                            name=g.label_vi, text=[score_text(v) for v in part["score"]], textposition="outside",
                            cliponaxis=False, textangle=0,
                            hovertemplate="%{y}: %{x:.2f} điểm<extra></extra>"))
@@ -292,17 +296,17 @@ def score_map(geojson: dict | str, league: pd.DataFrame, g: metrics.ScoreGroup, 
                                        colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
                                        marker_line_color="#212529", marker_line_width=3, hoverinfo="skip",
                                        name="Đang chọn", showlegend=False))
-    box = (boxes or {}).get(selected) if selected else None
-    if box is None and boxes:
-        box = (min(b[0] for b in boxes.values()), min(b[1] for b in boxes.values()),
-               max(b[2] for b in boxes.values()), max(b[3] for b in boxes.values()))
+    # the whole country, the province outlined: the map is there to compare the provinces
+    box = (min(b[0] for b in boxes.values()), min(b[1] for b in boxes.values()),
+           max(b[2] for b in boxes.values()), max(b[3] for b in boxes.values())) if boxes else None
     center, zoom = fit_view(box, *MAP_SIZE) if box else ({"lat": 15.2, "lon": 109.5}, 4.2)
-    fig.add_annotation(text=attribution, showarrow=False, xref="paper", yref="paper", x=0, y=0, yshift=-4,
-                       yanchor="top", font={"size": 9, "color": "#6c757d"}, xanchor="left", align="left")
+    lines = _wrap(attribution)
+    fig.add_annotation(text="<br>".join(lines), showarrow=False, xref="paper", yref="paper", x=0, y=0, yshift=-4,
+                       yanchor="top", font={"size": 10, "color": "#6c757d"}, xanchor="left", align="left")
     base_layout(fig, None)
     fig.update_layout(map={"style": "white-bg", "center": center, "zoom": zoom},
                       meta={"fit": list(box) if box else None}, autosize=True,
-                      margin={"l": 0, "r": 0, "t": 10, "b": 40})
+                      margin={"l": 0, "r": 0, "t": 10, "b": 8 + 13 * len(lines)})
     return fig
 
 

@@ -118,7 +118,7 @@ def _league_slides(view: ScoreView, tail: str) -> list[Slide]:
     slides = []
     for k in range(pages):
         chunk = league.iloc[k * LEAGUE_PAGE:(k + 1) * LEAGUE_PAGE]
-        fig = SC.league_bars(chunk, g)
+        fig = SC.league_bars(chunk, g, selected=view.name if view.province is not None else None)
         if len(league):
             fig.update_xaxes(range=[0, float(league["max"].max()) * 1.08])
         title = f"Xếp hạng các tỉnh: {g.label_vi}" + (f" (hạng {k * LEAGUE_PAGE + 1}–{k * LEAGUE_PAGE + len(chunk)})"
