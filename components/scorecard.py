@@ -104,7 +104,7 @@ def headline(name: str, row: pd.Series | None, source: str, national: float | No
         html.Div(change[0], className="small", id="s766-change") if change else
         html.Div("Chưa có bản chụp trước để so sánh", className="small text-muted", id="s766-change"),
         html.Div(change[1], className="small text-muted") if change and change[1] else None,
-        html.Div(f"Trung bình 34 tỉnh: {score_text(national)} điểm", className="small text-muted")
+        html.Div(f"Trung bình các tỉnh: {score_text(national)} điểm", className="small text-muted")
         if national is not None else None,
         html.Div(source, className="small text-muted mt-1", id="s766-source"),
     ]
@@ -185,7 +185,7 @@ def trend_figure(unit_rows: pd.DataFrame, national: pd.DataFrame, kind: str, nam
                                  hovertemplate="%{x}: %{y:.2f} điểm<extra>" + name + "</extra>"))
     if not national.empty:
         fig.add_trace(go.Scatter(x=[_tick(s, kind) for s in national["period_start"]], y=national["average"],
-                                 name="Trung bình 34 tỉnh", mode="lines+markers",
+                                 name="Trung bình các tỉnh", mode="lines+markers",
                                  line={"color": NATIONAL, "width": 2, "dash": "dot"},
                                  hovertemplate="%{x}: %{y:.2f} điểm<extra>Trung bình các tỉnh</extra>"))
     base_layout(fig, 300)

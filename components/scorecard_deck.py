@@ -42,7 +42,7 @@ def scorecard_figure(view: ScoreView) -> go.Figure:
                    "increasing": {"color": SC.NEUTRAL}, "decreasing": {"color": SC.NATIONAL}}
             if prev == prev and prev is not None else None,
             title={"text": f"{view.name}<br><span style='font-size:0.8em'>Hạng {int(row['rank_total'])}/"
-                           f"{int(row['rank_of'])} · trung bình 34 tỉnh {SC.score_text(view.national)}</span>"}))
+                           f"{int(row['rank_of'])} · trung bình các tỉnh {SC.score_text(view.national)}</span>"}))
         change = SC.change_words(row)
         if change:
             fig.add_annotation(text=" · ".join(x for x in change if x), showarrow=False, xref="paper", yref="paper",
@@ -67,7 +67,7 @@ def _scorecard_slide(view: ScoreView, tail: str) -> Slide:
                  ("Thay đổi hạng", change[1] if change else "–"), ("Ngày bản chụp", SC.format_date(row["as_of"]))]
     rows += [("Trung bình các tỉnh", view.national), ("Nguồn", view.source)]
     table = pd.DataFrame(rows, columns=["Mục", "Giá trị"])
-    names = [view.name, "Trung bình 34 tỉnh"] if row is not None else ["Trung bình 34 tỉnh"]
+    names = [view.name, "Trung bình các tỉnh"] if row is not None else ["Trung bình các tỉnh"]
     values = [float(row["total"]), view.national] if row is not None else [view.national]
     native = Chart("bar", names, [Series(view.per.label, values, color=SC.NEUTRAL)], percent=False,
                    number_format=SCORE_FORMAT)
@@ -125,7 +125,7 @@ def _league_slides(view: ScoreView, tail: str) -> list[Slide]:
                                                        if pages > 1 else "")
         notes = "; ".join(f"{int(r['rank'])}. {r['name']} {SC.score_text(r['score'])}" for _, r in chunk.iterrows())
         slides.append(Slide(f"league-{g.key}" + (f"-{k + 1}" if k else ""), title, fig, table if k == 0 else None,
-                            f"{title}: {notes}. {tail}", "Xếp hạng 34 tỉnh" if k == 0 else "", native=_native(fig)))
+                            f"{title}: {notes}. {tail}", "Xếp hạng các tỉnh" if k == 0 else "", native=_native(fig)))
     return slides
 
 

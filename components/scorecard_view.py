@@ -59,12 +59,15 @@ class ScoreView:
         """(the province's rows, the national average) over the months or quarters."""
         df = self.months if kind == "month" else self.quarters
         own = df[df["key"] == self.province_id] if self.province_id is not None and len(df) else df.iloc[0:0]
-        return own, SC.national_average(df)
+        avg = SC.national_average(df)
+        # a user who may read one province only: no "average" of that one province
+        return own, avg if len(avg) and avg["n"].max() > 1 else avg.iloc[0:0]
 
     @property
     def national(self) -> float | None:
+        """The mean of the provinces' totals in the period (None below two provinces)."""
         avg = SC.national_average(self.provinces)
-        return float(avg["average"].iloc[0]) if len(avg) else None
+        return float(avg["average"].iloc[0]) if len(avg) and int(avg["n"].iloc[0]) > 1 else None
 
     def query(self, **changes: str) -> str:
         """The URL query of this view (the group kept unless it is the total)."""

@@ -179,7 +179,7 @@ def test_deck_and_excel_of_the_page(engine, monkeypatch) -> None:  # noqa: ANN00
     groups = next(s for s in deck.slides if s.key == "groups")
     assert groups.chart.number_format == "0.00" and len(groups.chart.categories) == 6
     wb = openpyxl.load_workbook(io.BytesIO(to_xlsx(deck)))
-    assert {"Thông tin", "Chỉ số 766", "Nhóm chỉ số", "Xếp hạng 34 tỉnh", "Sở ngành", "Xã phường"} <= set(wb.sheetnames)
+    assert {"Thông tin", "Chỉ số 766", "Nhóm chỉ số", "Xếp hạng các tỉnh", "Sở ngành", "Xã phường"} <= set(wb.sheetnames)
     ws = wb["Nhóm chỉ số"]
     assert [c.value for c in ws[1]] == ["Nhóm", "Mã", "Điểm", "Tối đa", "Tỷ lệ điểm tối đa"]
     assert ws["E2"].number_format == "0.00%"  # a share, shown as a percentage
