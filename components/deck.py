@@ -59,6 +59,7 @@ class Chart:
     series: list[Series]
     percent: bool = True  # shares (fractions shown as %) or counts
     axis_max: float | None = None  # the value axis' end when several slides share it
+    number_format: str | None = None  # e.g. '0.00' for Chỉ số 766 scores (None: by ``percent``)
 
 
 @dataclass
@@ -104,6 +105,10 @@ def _slug(text: str) -> str:
 def build_deck(params: dict[str, str], path: str = "/") -> Deck | None:
     """The deck of the view these URL parameters describe, on the page at ``path`` (its
     family decides which indicators come first). None when there are no figures at all."""
+    if (path.rstrip("/") or "/") == "/chi-so-766":  # the Chỉ số 766 page has its own slides
+        from components.scorecard_deck import score_deck
+
+        return score_deck(params)
     view = load_view(params, path)
     if view is None:
         return None

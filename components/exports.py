@@ -190,7 +190,7 @@ def _native_chart(slide, chart: Chart, box: tuple) -> None:  # noqa: ANN001
     from pptx.enum.dml import MSO_LINE_DASH_STYLE
     from pptx.util import Pt
 
-    fmt = PCT if chart.percent else COUNT
+    fmt = chart.number_format or (PCT if chart.percent else COUNT)
     data = CategoryChartData(number_format=fmt)
     data.categories = chart.categories
     for s in chart.series:
@@ -209,7 +209,8 @@ def _native_chart(slide, chart: Chart, box: tuple) -> None:  # noqa: ANN001
     top = chart.axis_max or max((v for s in chart.series for v in s.values if v is not None), default=0)
     val.has_major_gridlines = True
     val.major_gridlines.format.line.color.rgb = _rgb("#e9ecef")
-    val.tick_labels.number_format = (PCT_AXIS if top >= 0.1 else "0.0 %") if chart.percent else COUNT
+    val.tick_labels.number_format = (PCT_AXIS if top >= 0.1 else "0.0 %") if chart.percent else \
+        chart.number_format or COUNT
     val.tick_labels.number_format_is_linked = False
     val.tick_labels.font.size = Pt(12)
     ch.has_legend = len(chart.series) > 1

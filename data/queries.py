@@ -27,6 +27,7 @@ from data.read.quality import (
     stored_periods,
 )
 from data.read.ranks import sibling_ranks
+from data.read.reconcile import portal_findings, portal_vs_report
 from data.read.registry import registry
 from data.read.scores import long_scores, score_periods, score_sources, scores, weakest_group
 from data.read.stored import stored_metrics
@@ -74,6 +75,7 @@ __all__ = [
     "stored_periods", "stored_targets", "targets_for", "unit_metrics", "unit_options", "units_frame", "view_metrics",
     "view_trend", "completeness_rows", "outliers", "scope_ids", "scope_roots",
     "long_scores", "score_periods", "score_sources", "scores", "weakest_group",
+    "portal_findings", "portal_vs_report",
 ]
 
 
@@ -102,7 +104,8 @@ def _scoped(fn):  # noqa: ANN001, ANN202
 
 
 _SCOPED = ("agency_comparison", "as_today", "children_metrics", "headline_metrics", "heat_frame", "level_metrics",
-           "level_metrics_multi", "stored_metrics", "unit_metrics", "view_metrics", "view_trend", "outliers", "scores")
+           "level_metrics_multi", "stored_metrics", "unit_metrics", "view_metrics", "view_trend", "outliers", "scores",
+           "portal_findings", "portal_vs_report")
 for _name in _SCOPED:
     globals()[_name] = _scoped(globals()[_name])
 

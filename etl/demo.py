@@ -56,9 +56,10 @@ from data.schema import (
     unit_lineage,
 )
 from data.store import bulk_insert
+from etl import demo_scores
 from etl.store import PeriodCache, close_batch, open_batch, sha256_bytes
 
-GENERATOR_VERSION = "demo-2"  # demo-2: one process per unit through the changes
+GENERATOR_VERSION = "demo-3"  # demo-2: one process per unit through the changes; demo-3: Chỉ số 766 scores
 LEGACY_FIRST = date(2019, 1, 1)
 LEGACY_LAST = date(2025, 6, 30)
 NEW_FIRST = date(2025, 7, 1)
@@ -497,7 +498,9 @@ def _generate(conn: Connection, rng: np.random.Generator, batch_id: int, periods
     agr = _agreements(rng, subj, st.rep, active, tr["size"]).assign(batch_id=batch_id, source_ref=ref)
     bulk_insert(conn, postal_agreement, agr[["batch_id", "source_ref", "unit_id", "agency_id", "signed_on"]],
                 "Thỏa thuận BCCI")
-    return len(frame) + len(of) + len(agr)
+    # Chỉ số 766 of the 2025 units (etl/demo_scores.py), following their dossiers
+    scores = demo_scores.generate(conn, batch_id, periods, new_ids, last, dossiers=frame)
+    return len(frame) + len(of) + len(agr) + scores
 
 
 def _province_catalogue(subj: Subjects, of: pd.DataFrame, batch_id: int, ref: str) -> pd.DataFrame:

@@ -8,7 +8,8 @@ other system covers it. Lives with the pages because it asks the unit registry."
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from dataclasses import asdict
+from urllib.parse import parse_qsl, urlencode
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, no_update
 
@@ -55,7 +56,9 @@ def _to_url(scheme: str, unit: str, level: str, period: str, compare: str, pathn
     new = ViewState.from_params(dict(parse_qsl(current.query(scheme=scheme, **changes).lstrip("?"))))
     if new == current:  # the same view (e.g. a shared URL in other words): no new history entry
         return no_update
-    return (pathname or "/") + new.query()
+    # a page's own parameters (the Chỉ số 766 page's ``group``) survive a change of the filters
+    extra = {k: v for k, v in parse_qsl((search or "").lstrip("?")) if k not in asdict(new)}
+    return (pathname or "/") + new.query() + ("&" + urlencode(extra) if extra else "")
 
 
 # Menu links carry the view to the other pages (only the path changes)

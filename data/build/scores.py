@@ -86,7 +86,7 @@ def latest(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return rows
     rows = rows.copy()
-    real = rows.groupby([*SUBJECT, *PERIOD])["dataset"].transform(lambda s: (s == "real").any())
+    real = (rows["dataset"] == "real").groupby([rows[k] for k in (*SUBJECT, *PERIOD)]).transform("any")
     rows = rows[(rows["dataset"] == "real") | ~real]
     rows = rows.sort_values(["as_of", "batch_id"])
     keys = [*SUBJECT, *PERIOD]
@@ -103,11 +103,24 @@ def latest(rows: pd.DataFrame) -> pd.DataFrame:
         as_of.append(last["as_of"])
         if c == "total":
             out["portal_rank"] = last["portal_rank"]
-    out["batches"] = pd.concat(batches, axis=1).reindex(out.index).apply(lambda r: join_ids(r.dropna()), axis=1)
-    out["as_of"] = pd.concat(as_of, axis=1).reindex(out.index).apply(
-        lambda r: max((v for v in r if isinstance(v, date)), default=None), axis=1)
+    out["batches"] = _joined(pd.concat(batches, axis=1).reindex(out.index))
+    latest_day = pd.concat(as_of, axis=1).reindex(out.index).apply(pd.to_datetime).max(axis=1)
+    out["as_of"] = latest_day.map(lambda v: None if pd.isna(v) else v.date())
     out = out.reset_index()
     return out[out[list(SCORE_COMPONENTS)].notna().any(axis=1)]
+
+
+def _joined(b: pd.DataFrame) -> pd.Series:
+    """join_ids of each row (vectorised where a row's components share one batch, the usual case)."""
+    ids = b.apply(pd.to_numeric)
+    lo, hi = ids.min(axis=1), ids.max(axis=1)
+    out = pd.Series([""] * len(b), index=b.index, dtype=object)
+    one = lo.notna() & (lo == hi)
+    out[one] = lo[one].astype(np.int64).astype(str)
+    mixed = lo.notna() & (lo != hi)
+    if mixed.any():
+        out[mixed] = b[mixed].apply(lambda r: join_ids(r.dropna()), axis=1)
+    return out
 
 
 def add_ranks(df: pd.DataFrame) -> pd.DataFrame:
@@ -170,9 +183,10 @@ def add_previous(df: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     df.loc[use, "prev_total"] = found.loc[use[use].index, "total"]
     df.loc[use, "prev_rank"] = found.loc[use[use].index, "rank_total"]
     df.loc[use, "prev_as_of"] = found.loc[use[use].index, "as_of"]
-    labels = {i: classify(found.at[i, "period_start"], found.at[i, "period_end"]).label for i in use[use].index}
-    for i, label in labels.items():
-        df.at[i, "prev_label"] = label
+    idx = use[use].index
+    pairs = list(zip(found.loc[idx, "period_start"], found.loc[idx, "period_end"], strict=True))
+    label = {p: classify(*p).label for p in set(pairs)}  # one per period, not per row
+    df.loc[idx, "prev_label"] = [label[p] for p in pairs]
     return df
 
 
