@@ -191,21 +191,21 @@ def reconcile(conn: Connection, checked: CheckedPortal) -> list[Finding]:
                 mine_total, their_channels = r.counts.get("received_total"), other["channels"]
                 mine_channels = _channels(r.counts)
                 if mine_total is not None and their_channels is not None and mine_total != their_channels:
-                    out.append(_diff_finding(checked.name, r, "received_total", mine_total, their_channels,
+                    out.append(_diff_finding(checked.name, s, "received_total", mine_total, their_channels,
                                              f"tổng các kênh nộp của tệp Cổng “{other['file_name']}”"))
                 if mine_channels is not None and other["received_total"] is not None \
                         and mine_channels != other["received_total"]:
-                    out.append(_diff_finding(checked.name, r, "channels", mine_channels, other["received_total"],
+                    out.append(_diff_finding(checked.name, s, "channels", mine_channels, other["received_total"],
                                              f"tổng hồ sơ tiếp nhận của tệp Cổng “{other['file_name']}”"))
                 continue
             for col, _ in _COMPARED:
                 mine, theirs = r.counts.get(col), other[col]
                 if mine is not None and theirs is not None and int(mine) != int(theirs):
-                    out.append(_diff_finding(checked.name, r, col, mine, theirs,
+                    out.append(_diff_finding(checked.name, s, col, mine, theirs,
                                              f"báo cáo “{other['file_name']}”"))
         total, channels = r.counts.get("received_total"), _channels(r.counts)
         if total is not None and channels is not None and total != channels:
-            out.append(_diff_finding(checked.name, r, "channels", channels, total, "tổng hồ sơ tiếp nhận của chính tệp"))
+            out.append(_diff_finding(checked.name, s, "channels", channels, total, "tổng hồ sơ tiếp nhận của chính tệp"))
     return out
 
 
@@ -218,10 +218,12 @@ def _channels(counts: dict[str, int]) -> int | None:
 _WHAT = dict(_COMPARED) | {"channels": "hồ sơ theo kênh nộp (trực tuyến + trực tiếp + bưu chính)"}
 
 
-def _diff_finding(file: str, r: portal766.PortalRow, col: str, mine: int, theirs: int, other: str) -> Finding:
+def _diff_finding(file: str, s: PortalSubject, col: str, mine: int, theirs: int, other: str) -> Finding:
+    r = s.row
     gap = int(mine) - int(theirs)
     return Finding(
         file=file, sheet=r.sheet, row=r.row, column=col, rule="portal_differs", severity="warning",
+        unit_id=s.unit_id, period=r.period,
         message=f"{r.name}, {r.period.label}: Cổng DVCQG có {format_int(int(mine))} {_WHAT[col]}, {other} có "
                 f"{format_int(int(theirs))} (chênh {'+' if gap > 0 else ''}{format_int(gap)}).")
 

@@ -105,3 +105,12 @@ def test_demo_run_stores_demo_scores_and_a_real_capture_replaces_them(engine, tm
     assert (S.scores(engine, P.quarter(2025, 3), level="province")["dataset"] == "demo").all()
     communes = S.scores(engine, q4, within=qt)
     assert len(communes) == len(before_communes) and (communes["dataset"] == "demo").all()
+    # the portal's tree of Quảng Trị's communes for Q4/2025: its communes alone are ranked, no demo among them
+    req = {**req, "rootDepartmentId": F.dept_id(F.QT)}
+    tree = tmp_path / "766_QT_2025-Q4_dvc-progress-tree.json"
+    tree.write_bytes(F.envelope(F.dvc_progress_tree(), "dvc-progress-tree", req, fetched_at="2026-01-06T08:00:00+07:00"))
+    assert load_file(engine, tree).status == "loaded"
+    communes = S.scores(engine, q4, level="commune", within=qt)
+    assert len(communes) == len(F.QT_COMMUNES) and (communes["dataset"] == "real").all()
+    assert set(communes["rank_of"]) == {len(F.QT_COMMUNES)}
+    assert (S.scores(engine, P.quarter(2025, 3), level="commune", within=qt)["dataset"] == "demo").all()

@@ -134,12 +134,13 @@ def test_portal_counts_beside_the_report_and_the_findings(engine) -> None:  # no
         ])
         conn.execute(insert(finding), [
             {"batch_id": portal, "file": "qt.json", "sheet": "dvc-progress-tree", "row": 4, "column": "received_total",
-             "rule": "portal_differs", "severity": "warning",
+             "rule": "portal_differs", "severity": "warning", "unit_id": commune, "period_id": pid,
              "message": f"Xã X, {per.label}: Cổng DVCQG có 1.200 hồ sơ tiếp nhận, báo cáo “bieu06.xlsx” có 1.180"},
-            {"batch_id": portal, "file": "qt.json", "sheet": None, "row": None, "column": None,
+            {"batch_id": portal, "file": "qt.json", "sheet": None, "row": None, "column": None, "unit_id": commune,
+             "period_id": PeriodCache(conn).id_for(P.quarter(2026, 2)),
              "rule": "portal_differs", "severity": "warning", "message": "Xã X, Quý II/2026: another period"},
-            {"batch_id": portal, "file": "qt.json", "sheet": None, "row": None, "column": None,
-             "rule": "portal_number", "severity": "warning",
+            {"batch_id": portal, "file": "qt.json", "sheet": None, "row": None, "column": None, "unit_id": commune,
+             "period_id": pid, "rule": "portal_number", "severity": "warning",
              "message": f"Xã X, {per.label}: another rule"},
         ])
     compared = portal_vs_report(engine, qt, per)

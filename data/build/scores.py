@@ -2,7 +2,8 @@
 
 Rules (docs/data_model.md, "Chỉ số 766"):
 - the figures of active batches only; real rows replace demo rows of the same subject and
-  period; for each component (the total and the six groups) the latest capture (``as_of``,
+  period, and a real capture of a level and parent (a province's communes) leaves out the demo
+  units of that group and period; for each component (the total and the six groups) the latest capture (``as_of``,
   then the later batch) that states it: a group may come from another file than the total;
 - maxima as the source states them, else the registry's (data.metrics.SCORE_GROUPS);
 - ranks among the units of the same level and parent (the provinces of a scheme; the
@@ -107,7 +108,12 @@ def latest(rows: pd.DataFrame) -> pd.DataFrame:
     latest_day = pd.concat(as_of, axis=1).reindex(out.index).apply(pd.to_datetime).max(axis=1)
     out["as_of"] = latest_day.map(lambda v: None if pd.isna(v) else v.date())
     out = out.reset_index()
-    return out[out[list(SCORE_COMPONENTS)].notna().any(axis=1)]
+    out = out[out[list(SCORE_COMPONENTS)].notna().any(axis=1)]
+    # where a real capture ranks the units of a level and parent (the portal's list of a
+    # province's communes), demo units of that group and period are not ranked among them
+    group = [out["level"], out["parent"], out["period_start"], out["period_end"]]
+    any_real = (out["dataset"] == "real").groupby(group).transform("any")
+    return out[(out["dataset"] == "real") | ~any_real]
 
 
 def _joined(b: pd.DataFrame) -> pd.Series:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, func, select
 
 from data import periods as P
 from data.read.registry import registry
-from data.schema import dossier_stat, finding, load_batch, period, score_stat
+from data.schema import dossier_stat, finding, load_batch, period
 
 PORTAL = "portal"
 COMPARED = {"received_total": "Hồ sơ tiếp nhận", "received_online": "Hồ sơ trực tuyến",
@@ -92,23 +92,15 @@ def portal_vs_report(engine: Engine, province_id: int, per: P.Period) -> pd.Data
 
 
 def portal_findings(engine: Engine, province_id: int, per: P.Period) -> pd.DataFrame:
-    """The ``portal_differs`` findings of active portal batches about the province and ``per``.
-
-    The portal loader records these without unit or period (etl/portal_load.py), so a finding
-    belongs to the province when its unit lies in it, or, having none, when its batch holds
-    figures of the province for ``per`` and its message names the period."""
+    """The ``portal_differs`` findings of active portal batches about the province (its units
+    and agencies) and ``per`` (the loader records each with its unit and period)."""
     f, b = finding, load_batch
     ids = _units_of(engine, province_id)
-    touching = (select(dossier_stat.c.batch_id).join(period, period.c.id == dossier_stat.c.period_id)
-                .where(dossier_stat.c.unit_id.in_(ids), _period_cond(per))
-                .union(select(score_stat.c.batch_id).join(period, period.c.id == score_stat.c.period_id)
-                       .where(score_stat.c.unit_id.in_(ids), _period_cond(per))))
     per_ids = select(period.c.id).where(_period_cond(per))
     q = (select(f.c.id, f.c.batch_id, f.c.file, f.c.sheet, f.c.row, f.c.column, f.c.message, b.c.as_of)
          .join(b, b.c.id == f.c.batch_id)
-         .where(f.c.rule == RULE, b.c.status == "active", b.c.kind == PORTAL,
-                or_(and_(f.c.unit_id.in_(ids), or_(f.c.period_id.is_(None), f.c.period_id.in_(per_ids))),
-                    and_(f.c.unit_id.is_(None), f.c.batch_id.in_(touching), f.c.message.contains(per.label))))
+         .where(f.c.rule == RULE, b.c.status == "active", b.c.kind == PORTAL, f.c.unit_id.in_(ids),
+                f.c.period_id.in_(per_ids))
          .order_by(f.c.batch_id, f.c.row, f.c.id))
     with engine.connect() as conn:
         df = pd.DataFrame(conn.execute(q).all(), columns=[c.name for c in q.selected_columns])
