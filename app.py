@@ -69,7 +69,10 @@ def _navbar() -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand("Theo dõi cải cách TTHC", href="/", id={"type": "nav-link", "path": "/", "brand": 1}),
+                # the full title from 1400 px, a short one where the menu needs the room
+                dbc.NavbarBrand([html.Span("Theo dõi cải cách TTHC", className="d-none d-xxl-inline"),
+                                 html.Span("Cải cách TTHC", className="d-xxl-none")],
+                                href="/", id={"type": "nav-link", "path": "/", "brand": 1}),
                 dbc.NavbarToggler(id="nav-toggle"),
                 dbc.Collapse(dbc.Nav(links, navbar=True, className="w-100"), id="nav-collapse", navbar=True, is_open=False),
             ],

@@ -167,7 +167,8 @@ def frame(conn: Connection, batch_id: int, periods: PeriodCache, province_ids: l
     s = subj.iloc[out["i"].to_numpy()].reset_index(drop=True)
     out["batch_id"], out["source_ref"] = batch_id, REF
     out["unit_id"] = s["unit_id"].to_numpy(np.int64)
-    out["agency_id"] = s["agency_id"].to_numpy()
+    # Python ints or None (a float id would not COPY into PostgreSQL's integer column)
+    out["agency_id"] = pd.array(s["agency_id"], dtype="Int64").to_numpy(dtype=object, na_value=None)
     out["scope"] = np.where(s["level"] == "province", "total", "own")
     out["portal_code"], out["portal_rank"] = None, None
     for c in SCORE_COMPONENTS:

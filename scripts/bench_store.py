@@ -1,6 +1,6 @@
 """Benchmarks of the analytics store (issue 8), not tests: what a user meets on national data.
 
-    .venv/bin/python scripts/bench_store.py views --db URL [--views 40] [--seed 1] [--server "CMD"]
+    .venv/bin/python scripts/bench_store.py views --db URL [--views 40] [--seed 1] [--server "CMD"] [--pages P,..]
         start the server (default: the README's run command's gunicorn), time until it listens and
         until the home page draws its first chart, then open views nobody has opened (seeded random
         pages x schemes x units x levels x month/quarter/year) once each in headless Chromium:
@@ -111,8 +111,31 @@ def start_server(db: str, command: str | None, port: int) -> tuple[subprocess.Po
             time.sleep(0.05)
 
 
-def sample_views(n: int, seed: int, db: str) -> list[tuple[str, str, dict]]:
-    """(path, query string, description) for ``n`` seeded random views."""
+SCORE_PAGE = "/chi-so-766"
+
+
+def _score_view(rng: random.Random, units) -> tuple[dict, dict]:  # noqa: ANN001
+    """A Chỉ số 766 view: a 2025 province (or the country) and a month, quarter or year with scores."""
+    u = units[(units["scheme"] == "2025") & (units["level"] == "province")]
+    row = None if rng.random() < 0.2 else u.sample(1, random_state=rng.randrange(10**6))
+    kind = rng.choice(["month", "month", "quarter", "year"])
+    if kind == "month":
+        y, m = rng.choice([(2025, m) for m in range(7, 13)] + [(2026, m) for m in range(1, 11)])
+        period = f"{y}-{m:02d}"
+    elif kind == "quarter":
+        period = rng.choice(["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"])
+    else:
+        period = "2025"
+    params = {"scheme": "2025", "period": period, "group": rng.choice(["total", "TDGQ", "MDSH", "CKMB"])}
+    if row is not None:
+        params["unit"] = str(row["code"].iloc[0])
+    desc = {"path": SCORE_PAGE, **params, "where": "country" if row is None else "province",
+            "unit_id": int(row["id"].iloc[0]) if row is not None else None, "unit_level": "province", "kind": kind}
+    return params, desc
+
+
+def sample_views(n: int, seed: int, db: str, pages: list[str] | None = None) -> list[tuple[str, str, dict]]:
+    """(path, query string, description) for ``n`` seeded random views of ``pages``."""
     from data import queries
     from data.db import get_engine
 
@@ -120,7 +143,11 @@ def sample_views(n: int, seed: int, db: str) -> list[tuple[str, str, dict]]:
     units = queries.units_frame(get_engine(db))
     out = []
     for _ in range(n):
-        path = rng.choice(PAGES)
+        path = rng.choice(pages or PAGES)
+        if path == SCORE_PAGE:
+            params, desc = _score_view(rng, units)
+            out.append((path, "&".join(f"{k}={v}" for k, v in params.items()), desc))
+            continue
         scheme = rng.choice(["2025", "legacy", "legacy", "today"])
         unit_scheme = "legacy" if scheme == "legacy" else "2025"
         u = units[units["scheme"] == unit_scheme]
@@ -157,6 +184,28 @@ def sample_views(n: int, seed: int, db: str) -> list[tuple[str, str, dict]]:
 
 
 # --- the database doing the same work by itself ------------------------------------------------
+
+
+def raw_scores(db: str, desc: dict) -> float:
+    """Seconds the database takes to pick, straight from score_stat, each unit's latest active
+    capture of the view's period in its province (or the provinces, for the country)."""
+    from sqlalchemy import text
+
+    from data import periods as P
+    from data.db import get_engine
+
+    per = P.parse_spec(desc["period"])
+    where = "u.parent_id = :p OR u.id = :p OR (s.agency_id IS NOT NULL AND s.unit_id = :p)" \
+        if desc["unit_id"] else "u.level = 'province' AND s.agency_id IS NULL"
+    q = text(f"""SELECT s.unit_id, s.agency_id, MAX(s.as_of), MAX(s.total), MAX(s.ckmb), MAX(s.tdgq), MAX(s.mdsh)
+                FROM score_stat s JOIN load_batch b ON b.id = s.batch_id JOIN period p ON p.id = s.period_id
+                JOIN unit u ON u.id = s.unit_id
+                WHERE b.status = 'active' AND p.start_date = :s AND p.end_date = :e AND ({where})
+                GROUP BY s.unit_id, s.agency_id""")
+    with get_engine(db).connect() as conn:
+        t = time.perf_counter()
+        conn.execute(q, {"s": per.start, "e": per.end, "p": desc["unit_id"]}).all()
+        return time.perf_counter() - t
 
 
 def raw_group_by(db: str, desc: dict) -> float:
@@ -229,7 +278,7 @@ def _render_time(after: int) -> float:
 def cmd_views(args: argparse.Namespace) -> int:
     from playwright.sync_api import sync_playwright
 
-    views = sample_views(args.views, args.seed, args.db)
+    views = sample_views(args.views, args.seed, args.db, args.pages.split(",") if args.pages else None)
     port = free_port()
     bench_user(args.db)
     proc, to_listen, listening = start_server(args.db, args.server, port)
@@ -270,11 +319,16 @@ def cmd_views(args: argparse.Namespace) -> int:
     from components.view import load_view
 
     for (path, query, _), r in zip(views, rows, strict=True):
-        r["raw_ms"] = raw_group_by(args.db, r) * 1000
+        r["raw_ms"] = (raw_scores if path == SCORE_PAGE else raw_group_by)(args.db, r) * 1000
         params = dict(kv.split("=", 1) for kv in query.split("&"))
         t = time.perf_counter()
         try:
-            load_view(params, path)  # the data a page of this view reads, without drawing it
+            if path == SCORE_PAGE:
+                from components.scorecard_view import load_scores
+
+                load_scores(params)
+            else:
+                load_view(params, path)  # the data a page of this view reads, without drawing it
             r["data_ms"] = (time.perf_counter() - t) * 1000
         except Exception:  # a database of an older version: no analytics store to read
             r["data_ms"] = float("nan")
@@ -438,6 +492,8 @@ def main() -> int:
     v.add_argument("--seed", type=int, default=1)
     v.add_argument("--server")
     v.add_argument("--json", help="write every view's timings here")
+    v.add_argument("--pages", help=f"comma-separated pages to sample (default: {','.join(PAGES)}; "
+                                   f"{SCORE_PAGE} samples its own views: 2025 provinces, months to 10/2026)")
     u = sub.add_parser("users")
     u.add_argument("--db", required=True)
     u.add_argument("--users", type=int, default=50)

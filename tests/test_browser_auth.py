@@ -85,7 +85,7 @@ def test_sign_out(site: str, browser) -> None:  # noqa: ANN001, F811
     context.close()
 
 
-@pytest.mark.parametrize("width", [1280, 1440])
+@pytest.mark.parametrize("width", [1200, 1280, 1440])
 def test_an_admins_menu_stays_on_one_line_with_the_role_pages_in_the_account_menu(site: str, browser,  # noqa: ANN001, F811
                                                                                    width: int) -> None:
     context, page = new_page(browser, width, 800)

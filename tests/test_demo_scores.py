@@ -114,3 +114,14 @@ def test_demo_run_stores_demo_scores_and_a_real_capture_replaces_them(engine, tm
     assert len(communes) == len(F.QT_COMMUNES) and (communes["dataset"] == "real").all()
     assert set(communes["rank_of"]) == {len(F.QT_COMMUNES)}
     assert (S.scores(engine, P.quarter(2025, 3), level="commune", within=qt)["dataset"] == "demo").all()
+
+
+@pytest.mark.postgres
+def test_demo_scores_on_postgresql(pg_engine) -> None:  # noqa: ANN001
+    assert run_demo(pg_engine, "45", until="2025-12") == 0
+    qt = _province(pg_engine, "44")
+    rows = S.scores(pg_engine, P.month(2025, 12), within=qt)
+    assert len(rows) > 50 and set(rows["level"]) == {"commune", "department"}
+    deps = rows[rows["level"] == "department"]
+    assert len(deps) >= 10 and deps["name"].str.startswith(("Sở", "Ban", "Công an", "Văn phòng", "Thanh tra",
+                                                          "Bảo hiểm", "Thi hành", "Trung tâm")).all()
