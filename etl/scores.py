@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from data import metrics
 from data import periods as P
 from data.read import scores as S
+from data.read.registry import registry
 
 COLUMNS = ("unit_code", "unit_name", "scheme", "period_label", "period_start", "period_end", "as_of", "component",
            "score", "max_score", "rank", "rank_of", "source")
@@ -46,6 +47,7 @@ def run_scores(engine: Engine, unit: str | None = None, period: str | None = Non
         df = df[hit]
     sources = S.score_sources(engine, sorted({int(b) for v in df["batches"] for b in str(v).split(",") if b}))
     by_id = {int(r.id): r for r in sources.itertuples()}
+    units = registry(engine).units
     w = csv.writer(out, lineterminator="\n")
     w.writerow(COLUMNS)
     for r in df.itertuples():
@@ -59,12 +61,16 @@ def run_scores(engine: Engine, unit: str | None = None, period: str | None = Non
                 src.append("Dữ liệu minh họa")
             else:
                 src.append(f"{s.file_name}" + (f" (bản chụp {s.as_of:%d/%m/%Y})" if s.as_of else ""))
-        code = r.portal_code if r.level == "department" else r.code
+        name, code = r.name, r.code
+        if r.level == "department":  # an agency: the portal's code, else province code / type code
+            prov = units.loc[r.province] if r.province in units.index else None
+            code = r.portal_code or (f"{prov['code']}/{r.code}" if prov is not None else r.code)
+            name = f"{r.name} ({prov['name']})" if prov is not None else r.name
         for c in S.COMPONENT_KEYS:
             v = getattr(r, c)
             if v is None or v != v:
                 continue
-            w.writerow([code or "", r.name, r.scheme, per_r.label, r.period_start.isoformat(), r.period_end.isoformat(),
+            w.writerow([code or "", name, r.scheme, per_r.label, r.period_start.isoformat(), r.period_end.isoformat(),
                         r.as_of.isoformat() if r.as_of else "", c if c == "total" else metrics.score_group(c).key,
                         _number(v), _number(getattr(r, f"max_{c}")), _number(getattr(r, f"rank_{c}")),
                         _number(r.rank_of), "; ".join(dict.fromkeys(src))])
