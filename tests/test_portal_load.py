@@ -316,3 +316,15 @@ def test_the_portals_channel_total_below_its_received_total_is_a_finding(engine:
     assert res.status == "loaded", [str(f) for f in res.errors]
     gaps = [f.message for f in res.findings if f.rule == "portal_differs" and "Quảng Trị" in f.message]
     assert any("chênh -24" in m and "qt_dvc.json" in m for m in gaps), gaps
+
+
+def test_a_registered_agency_reaches_the_read_side_without_a_restart(engine: Engine, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from data.read import registry as R
+
+    monkeypatch.setattr(R, "RECHECK_SECONDS", 0.0)
+    before = len(R.registry(engine).agencies)
+    _load_national(engine, tmp_path)
+    load_file(engine, _write(tmp_path, "qt_dvc.json", F.envelope(F.dvc_progress_tree(), "dvc-progress-tree", QT_REQ)))
+    names = R.registry(engine).agencies["name"].tolist()
+    assert len(names) > before and "Ban Quản lý Khu kinh tế tỉnh Quảng Trị" in names

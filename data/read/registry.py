@@ -1,15 +1,19 @@
 """Reference frames the read side joins to figures: units of both schemes, agencies, the
-lineage, and how each unit or agency is named. Loaded once per database per process (they
-change only with ``etl init``), never built from figures, so a restart has nothing to redo."""
+lineage, and how each unit or agency is named. Loaded once per database per process, never
+built from figures, so a restart has nothing to redo. They change with ``etl init`` and when a
+file of the national portal registers an agency the registry lacked: every few seconds a
+process compares its number of agencies with the database's and reloads when they differ."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
+from data.schema import agency
 from data.text import vi_sort_key
 from data.units import agency_frame, lineage_frame, unit_tree
 
@@ -42,10 +46,24 @@ def _load(url: str, engine: Engine) -> Registry:
     return Registry(units, agencies, lineage, unit_names, agency_names)
 
 
+RECHECK_SECONDS = 5.0
+_checked: dict[str, float] = {}
+
+
 def registry(engine: Engine) -> Registry:
-    reg = _load(engine.url.render_as_string(hide_password=False), engine)
+    url = engine.url.render_as_string(hide_password=False)
+    reg = _load(url, engine)
     if reg.units.empty:  # not initialised yet: do not keep an empty registry
         _load.cache_clear()
+        return reg
+    now = time.monotonic()
+    if now - _checked.get(url, 0.0) > RECHECK_SECONDS:
+        _checked[url] = now
+        with engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(agency)).scalar()
+        if n != len(reg.agencies):  # agencies registered since (a portal file): reload
+            _load.cache_clear()
+            reg = _load(url, engine)
     return reg
 
 
