@@ -173,10 +173,10 @@ def test_filter_change_updates_url_and_chart(server: str, page) -> None:  # noqa
     page.keyboard.type("Năm 2023")
     page.keyboard.press("Enter")
     page.wait_for_function("() => location.search.includes('period=2023')", timeout=20000)
-    page.wait_for_function("() => document.querySelector('h1').innerText.includes('Năm 2023')", timeout=20000)
+    page.wait_for_function("() => (document.querySelector('h1')?.innerText || '').includes('Năm 2023')", timeout=20000)
     assert page.inner_text("#overview-best-worst") != before  # the chart changed with the period
     page.go_back()
-    page.wait_for_function("() => document.querySelector('h1').innerText.includes('Quý I/2024')", timeout=20000)
+    page.wait_for_function("() => (document.querySelector('h1')?.innerText || '').includes('Quý I/2024')", timeout=20000)
     assert page.console_errors == []
 
 
@@ -225,7 +225,7 @@ def test_ranking_map_and_drill_down(server: str, page) -> None:  # noqa: ANN001
     page.locator("#league td[data-dash-column=name]").first.click()
     page.wait_for_function("() => /unit=\\d\\d&/.test(location.search) && location.search.includes('level=district')",
                            timeout=20000)
-    page.wait_for_function(f"() => document.querySelector('#rank-breadcrumb').innerText.includes('{first_name}')",
+    page.wait_for_function(f"() => (document.querySelector('#rank-breadcrumb')?.innerText || '').includes('{first_name}')",
                            timeout=20000)
     page.wait_for_selector("#league td", timeout=20000)
     assert "Huyện" in page.inner_text("#league") or "Thành phố" in page.inner_text("#league")
@@ -297,7 +297,7 @@ def test_district_and_commune_search(server: str, page) -> None:  # noqa: ANN001
     assert "Huyện Mường Nhé (Điện Biên)" in menu and "Xã Mường Nhé" in menu
     page.locator("#f-unit .Select-menu-outer >> text=Huyện Mường Nhé (Điện Biên)").click()
     page.wait_for_function("() => location.search.includes('unit=096')", timeout=20000)
-    page.wait_for_function("() => document.querySelector('h1').innerText.includes('Huyện Mường Nhé')",
+    page.wait_for_function("() => (document.querySelector('h1')?.innerText || '').includes('Huyện Mường Nhé')",
                            timeout=20000)
     assert page.console_errors == []
 

@@ -142,7 +142,7 @@ def test_group_selector_changes_league_map_and_url(server: str, browser) -> None
         page.wait_for_timeout(300)
         page.keyboard.press("Enter")
         page.wait_for_function(f"() => location.search.includes('group={key}')", timeout=20000)
-        page.wait_for_function(f"() => document.querySelector('#s766-league-title').innerText.includes('{label}')",
+        page.wait_for_function(f"() => (document.querySelector('#s766-league-title')?.innerText || '').includes('{label}')",
                                timeout=30000)
         name = best["departmentName"].removeprefix("UBND ").replace("tỉnh", "Tỉnh")
         top = page.inner_text("#s766-league tbody tr:nth-child(2) td:nth-child(2)")
@@ -161,7 +161,7 @@ def test_group_selector_changes_league_map_and_url(server: str, browser) -> None
         page.keyboard.press("Enter")
         page.wait_for_function("() => location.search.includes('period=2026-06')", timeout=20000)
         assert f"group={key}" in page.url
-        page.wait_for_function("() => document.querySelector('#s766-title').innerText.includes('Tháng 06/2026')",
+        page.wait_for_function("() => (document.querySelector('#s766-title')?.innerText || '').includes('Tháng 06/2026')",
                                timeout=30000)
         assert "Dữ liệu minh họa" in page.inner_text("#s766-title")  # June: the demo's scores, labelled
         assert page.console_errors == []

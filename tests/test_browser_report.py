@@ -82,7 +82,7 @@ def test_upload_rollback_lock_and_audit(site: str, browser, tmp_path: Path) -> N
     undo.click()
     analyst.wait_for_selector("#lo-modal.show, .modal.show", timeout=10000)
     analyst.click("#lo-confirm")
-    analyst.wait_for_function("() => document.querySelector('#lo-message').innerText.length > 0", timeout=30000)
+    analyst.wait_for_function("() => (document.querySelector('#lo-message')?.innerText || '').length > 0", timeout=30000)
     assert "hoàn tác" in analyst.inner_text("#lo-message").lower()
     assert _overdue_card(analyst, site) == before  # the figure before the upload is back
     # the analyst locks Mường Nhé's quarter; the reporter's new upload of it is refused, naming the lock
@@ -91,7 +91,7 @@ def test_upload_rollback_lock_and_audit(site: str, browser, tmp_path: Path) -> N
     analyst.fill("#lo-unit", "096")
     analyst.fill("#lo-period", "2024-Q1")
     analyst.click("#lo-lock")
-    analyst.wait_for_function("() => document.querySelector('#lo-message').innerText.includes('khóa')",
+    analyst.wait_for_function("() => (document.querySelector('#lo-message')?.innerText || '').includes('khóa')",
                               timeout=30000)
     reporter.goto(site + "/nap-so-lieu")
     reporter.wait_for_selector("#upload-file", timeout=30000)
