@@ -75,7 +75,14 @@ def _png(slide: Slide, title: bool = True, width: int = WIDTH) -> bytes:
         fig.update_layout(map_zoom=(fig.layout.map.zoom or 4.15) + math.log2(HEIGHT / 640) + 0.4)
     with warnings.catch_warnings():  # plotly warns that size options go unused with a server
         warnings.simplefilter("ignore", UserWarning)
-        return pio.to_image(fig, format="png", width=width, height=HEIGHT)
+        try:
+            return pio.to_image(fig, format="png", width=width, height=HEIGHT)
+        except Exception as exc:  # noqa: BLE001
+            # kaleido 1.x renders in a Chromium tab whose scripts may not be ready yet on a loaded
+            # machine ("kaleido_scopes is not defined"): one more try in a fresh tab
+            if "kaleido_scopes" not in str(exc):
+                raise
+            return pio.to_image(fig, format="png", width=width, height=HEIGHT)
 
 
 def slide_images(deck: Deck, progress: Progress | None = None) -> list[bytes]:
