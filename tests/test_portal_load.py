@@ -328,3 +328,15 @@ def test_a_registered_agency_reaches_the_read_side_without_a_restart(engine: Eng
     load_file(engine, _write(tmp_path, "qt_dvc.json", F.envelope(F.dvc_progress_tree(), "dvc-progress-tree", QT_REQ)))
     names = R.registry(engine).agencies["name"].tolist()
     assert len(names) > before and "Ban Quản lý Khu kinh tế tỉnh Quảng Trị" in names
+
+
+def test_the_periods_offered_follow_a_new_capture(engine: Engine, tmp_path: Path) -> None:
+    from data.read.scores import score_periods
+
+    _load_national(engine, tmp_path)
+    assert score_periods(engine, "2025")["spec"].tolist() == ["2026-Q3"]
+    body = F.national_service_results()
+    path = _write(tmp_path, "aug.json", F.envelope(body, "service-results", {**NAT_REQ, "timeType": "month",
+                                                                            "month": 8}))
+    assert load_file(engine, path).status == "loaded"
+    assert score_periods(engine, "2025")["spec"].tolist() == ["2026-Q3", "2026-08"]  # newest end first

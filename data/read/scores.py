@@ -10,6 +10,7 @@ snapshot. The scope of the request is applied by data/queries.py.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select
@@ -66,7 +67,16 @@ def portal_codes(engine: Engine) -> dict[tuple[str, int], str]:
 
 def score_periods(engine: Engine, scheme: str | None = None) -> pd.DataFrame:
     """The periods with scores: period_start, period_end, period_kind, label, as_of (latest),
-    dataset ('real' when any row is real), newest first."""
+    dataset ('real' when any row is real), newest first. The same for every view of a data
+    version (a GROUP BY over the whole store, 50 ms nationally): kept per process and version."""
+    from data.read.quality import data_version
+
+    return _periods(engine.url.render_as_string(hide_password=False), scheme, data_version(engine), engine).copy()
+
+
+@lru_cache(maxsize=16)
+def _periods(url: str, scheme: str | None, version: str, engine: Engine) -> pd.DataFrame:
+    del url, version  # the cache's key
     t = agg_score
     q = select(t.c.period_start, t.c.period_end, t.c.period_kind, func.max(t.c.as_of).label("as_of"),
                func.max(t.c.dataset).label("dataset"), func.count().label("rows"))
