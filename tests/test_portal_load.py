@@ -340,3 +340,26 @@ def test_the_periods_offered_follow_a_new_capture(engine: Engine, tmp_path: Path
                                                                             "month": 8}))
     assert load_file(engine, path).status == "loaded"
     assert score_periods(engine, "2025")["spec"].tolist() == ["2026-Q3", "2026-08"]  # newest end first
+
+
+def test_a_national_table_refreshes_only_the_province_rows_and_equals_a_rebuild(engine: Engine,
+                                                                                tmp_path: Path) -> None:
+    from data.build import rebuild
+    from etl.demo import run_demo
+
+    assert run_demo(engine, "45", until="2025-12") == 0  # demo scores of Quảng Trị's communes and agencies
+
+    def below_provinces() -> list[tuple]:
+        with engine.connect() as conn:
+            return sorted(conn.execute(select(agg_score).where(agg_score.c.level != "province")).all())
+
+    before = below_provinces()
+    req = {"timeType": "quarter", "year": 2025, "quarter": 4, "departmentType": "ADMINISTRATIVE_UNIT"}
+    first, later = F.national_service_results(), F.national_service_results(seed=767)
+    for name, body, at in (("q4.json", first, "2026-01-05T08:00:00"), ("q4b.json", later, "2026-01-20T08:00:00")):
+        assert load_file(engine, _write(tmp_path, name, F.envelope(body, "service-results", req,
+                                                                   fetched_at=at))).status != "rejected"
+    with engine.begin() as conn:
+        report = rebuild(conn, progress=False)
+    assert report["agg_score"][1:] == (0, 0)  # nothing differed, nothing was left over
+    assert len(before) > 500 and below_provinces() == before  # the communes' and agencies' rows untouched

@@ -263,7 +263,7 @@ def refresh(conn: Connection, scope: Scope, progress: bool = False) -> None:
     for part in bar if others else ():
         write(conn, part, compute(conn, part))
     if scope.has("score"):
-        scores.refresh(conn, scope.provinces)
+        scores.refresh(conn, scope.provinces, scope.batches)
     if others:
         _refresh_country(conn, scope)
 

@@ -24,16 +24,18 @@ from sqlalchemy import Connection, select
 
 from data import metrics
 from data.periods import classify
-from data.schema import SCORE_COMPONENTS, agg_score, load_batch, period, score_stat
+from data.schema import SCORE_COMPONENTS, agg_score, load_batch, period, score_stat, unit
 from data.store import COUNTRY, delete_where, insert_frame, join_ids
 from data.units import unit_tree
 
 MAX_DEFAULT = {"total": 100.0, **{g.column: float(g.max_points) for g in metrics.SCORE_GROUPS}}
 
 
-def read_scores(conn: Connection, provinces: set[int] | None = None, active: bool | None = True) -> pd.DataFrame:
+def read_scores(conn: Connection, provinces: set[int] | None = None, active: bool | None = True,
+                unit_ids: list[int] | None = None) -> pd.DataFrame:
     """score_stat rows with their batch (dataset, status, kind, id) and period; ``active``: only
-    rows of active batches (True), of history (False) or both (None)."""
+    rows of active batches (True), of history (False) or both (None); ``unit_ids``: only the rows
+    of these units (an agency's unit is its province), filtered in the database."""
     s = score_stat
     q = (select(s.c.batch_id, s.c.source_ref, s.c.unit_id, s.c.agency_id, s.c.as_of, s.c.portal_code,
                 *[s.c[c] for c in SCORE_COMPONENTS], *[s.c[f"max_{c}"] for c in SCORE_COMPONENTS], s.c.portal_rank,
@@ -45,6 +47,8 @@ def read_scores(conn: Connection, provinces: set[int] | None = None, active: boo
         q = q.where(load_batch.c.status == "active")
     elif active is False:
         q = q.where(load_batch.c.status == "replaced")
+    if unit_ids is not None:
+        q = q.where(s.c.unit_id.in_(sorted(unit_ids)))
     df = pd.DataFrame(conn.execute(q).all(), columns=[c.name for c in q.selected_columns])
     for c in ("period_start", "period_end", "as_of"):
         if len(df) and not isinstance(df[c].iloc[0], date):
@@ -200,11 +204,21 @@ def _as_day(v: object) -> date:
     return v.date() if isinstance(v, pd.Timestamp) else v  # type: ignore[return-value]
 
 
-def compute(conn: Connection, provinces: set[int] | None) -> tuple[pd.DataFrame, set[str]]:
+def compute(conn: Connection, provinces: set[int] | None,
+            provinces_only: bool = False) -> tuple[pd.DataFrame, set[str]]:
     """The agg_score rows of ``provinces`` (all: None), province rows of their schemes included
-    (ranks among provinces need them all); and the schemes touched."""
+    (ranks among provinces need them all); and the schemes touched. ``provinces_only``: only the
+    province rows (what changes when a batch holds nothing but provinces' scores)."""
     units = unit_tree(conn)
-    rows = read_scores(conn, None, active=None)
+    wanted = None
+    if provinces is not None:
+        schemes = {str(units.at[p, "scheme"]) for p in provinces if p in units.index}
+        prov_ids = units.index[(units["level"] == "province") & units["scheme"].isin(schemes)]
+        inside = units.index[units["province_id"].isin(provinces)] if not provinces_only else []
+        wanted = sorted(set(prov_ids) | set(inside))
+    rows = read_scores(conn, None, active=None, unit_ids=wanted)
+    if provinces_only and len(rows):
+        rows = rows[rows["agency_id"].isna()]
     if rows.empty:
         return rows, set()
     rows = _place(rows, units)
@@ -219,8 +233,26 @@ def compute(conn: Connection, provinces: set[int] | None) -> tuple[pd.DataFrame,
     return out, schemes
 
 
-def refresh(conn: Connection, provinces: set[int] | None) -> None:
-    """Recompute agg_score for ``provinces`` (and the province rows of their schemes)."""
+def only_provinces(conn: Connection, batch_ids: set[int]) -> bool:
+    """Whether these batches hold scores of provinces only (a national table of the portal)."""
+    if not batch_ids:
+        return False
+    q = (select(unit.c.level, score_stat.c.agency_id.is_(None)).join(unit, unit.c.id == score_stat.c.unit_id)
+         .where(score_stat.c.batch_id.in_(sorted(batch_ids))).distinct())
+    found = set(conn.execute(q).all())
+    return bool(found) and found == {("province", True)}
+
+
+def refresh(conn: Connection, provinces: set[int] | None, batch_ids: set[int] | None = None) -> None:
+    """Recompute agg_score for ``provinces`` (and the province rows of their schemes); when the
+    batches behind the change (``batch_ids``) hold provinces' scores only, the province rows alone."""
+    if provinces is not None and batch_ids and only_provinces(conn, batch_ids):
+        frame, schemes = compute(conn, provinces, provinces_only=True)
+        if schemes:
+            delete_where(conn, agg_score, agg_score.c.level == "province", agg_score.c.scheme.in_(sorted(schemes)))
+        if not frame.empty:
+            insert_frame(conn, agg_score, frame[frame["level"] == "province"])
+        return
     frame, schemes = compute(conn, provinces)
     if provinces is None:
         delete_where(conn, agg_score)
