@@ -184,9 +184,8 @@ def portal_options() -> html.Div:
 
 def parse_options(period_text: str | None, as_of_text: str | None) -> tuple[object, object, str | None]:
     """(period, capture date, error message) from the two fields."""
-    from datetime import datetime
-
     from data.periods import parse_spec
+    from etl.sheet import to_date
 
     per = as_of = None
     if period_text and period_text.strip():
@@ -195,13 +194,9 @@ def parse_options(period_text: str | None, as_of_text: str | None) -> tuple[obje
         except ValueError as exc:
             return None, None, f"Kỳ số liệu “{period_text}”: {exc}"
     if as_of_text and as_of_text.strip():
-        for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-            try:
-                as_of = datetime.strptime(as_of_text.strip(), fmt).date()
-                break
-            except ValueError:
-                continue
-        else:
+        try:
+            as_of = to_date(as_of_text)
+        except ValueError:
             return None, None, f"Ngày chụp số liệu “{as_of_text}” không đọc được: hãy viết dd/mm/yyyy (ví dụ 05/10/2026)."
     return per, as_of, None
 

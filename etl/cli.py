@@ -123,16 +123,13 @@ def _period_option(spec: str | None):  # noqa: ANN202
 
 
 def _date_option(text: str | None):  # noqa: ANN202
-    from datetime import datetime
+    from etl.sheet import to_date
 
-    if not text:
-        return None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"Ngày “{text}” không đọc được: hãy viết dd/mm/yyyy hoặc yyyy-mm-dd (ví dụ 05/10/2026).")
+    try:
+        return to_date(text) if text and text.strip() else None
+    except ValueError:
+        raise ValueError(f"Ngày “{text}” không đọc được: hãy viết dd/mm/yyyy hoặc yyyy-mm-dd (ví dụ 05/10/2026).") \
+            from None
 
 
 def engine_for(args: argparse.Namespace) -> Engine:

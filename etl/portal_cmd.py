@@ -51,16 +51,15 @@ def repoint(conn, scheme: str, code: str) -> int:  # noqa: ANN001
     refresh the aggregates of both places. Returns the number of rows moved."""
     m = conn.execute(select(portal_unit).where(portal_unit.c.scheme == scheme, portal_unit.c.code == code)).one()
     portal_batches = select(load_batch.c.id).where(load_batch.c.kind == "portal")
-    n = 0
-    touched: set[int] = set()
-    for table in (score_stat, dossier_stat, procedure_offer):
-        cond = [table.c.batch_id.in_(portal_batches), table.c.source_ref.like(f"%!{code}")]
-        touched |= {int(b) for (b,) in conn.execute(select(table.c.batch_id).where(*cond).distinct())}
-        before = footprint(conn, sorted(touched)) if touched else None
-        res = conn.execute(update(table).where(*cond).values(unit_id=m.unit_id, agency_id=m.agency_id))
-        n += res.rowcount or 0
-        if before is not None:
-            refresh(conn, before | footprint(conn, sorted(touched)))
+    tables = (score_stat, dossier_stat, procedure_offer)
+    conds = {t: [t.c.batch_id.in_(portal_batches), t.c.source_ref.like(f"%!{code}")] for t in tables}
+    touched = sorted({int(b) for t in tables for (b,) in conn.execute(select(t.c.batch_id).where(*conds[t]).distinct())})
+    if not touched:
+        return 0
+    before = footprint(conn, touched)  # the old place, before any row moves
+    n = sum(conn.execute(update(t).where(*conds[t]).values(unit_id=m.unit_id, agency_id=m.agency_id)).rowcount or 0
+            for t in tables)
+    refresh(conn, before | footprint(conn, touched))  # once, for the old place and the new
     return n
 
 
