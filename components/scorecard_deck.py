@@ -34,13 +34,10 @@ def scorecard_figure(view: ScoreView) -> go.Figure:
     row = view.row
     fig = go.Figure()
     if view.province is not None and row is not None:
-        prev = row.get("prev_total")
+        # the change is said once, under the number, with the arrow carrying its sign (as on the
+        # KPI slides: components.deck.change_text), not again as plotly's "▼ -0,45"
         fig.add_trace(go.Indicator(
-            mode="number+delta" if prev == prev and prev is not None else "number", value=float(row["total"]),
-            number={"valueformat": ".2f", "suffix": " điểm"},
-            delta={"reference": float(prev), "valueformat": ".2f",
-                   "increasing": {"color": SC.NEUTRAL}, "decreasing": {"color": SC.NATIONAL}}
-            if prev == prev and prev is not None else None,
+            mode="number", value=float(row["total"]), number={"valueformat": ".2f", "suffix": " điểm"},
             title={"text": f"{view.name}<br><span style='font-size:0.8em'>Hạng {int(row['rank_total'])}/"
                            f"{int(row['rank_of'])} · trung bình các tỉnh {SC.score_text(view.national)}</span>"}))
         change = SC.change_words(row)

@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import notices
 from components import scorecard as SC
+from components.family import GRAPH_CONFIG
 from components.filterbar import filter_bar
 from components.scorecard_view import PATH, ScoreView, load_scores, reconciliation
 from components.tables import demo_badge
@@ -24,7 +25,7 @@ from data.db import default_url, get_engine
 dash.register_page(__name__, path=PATH, name="Chỉ số 766", order=5.5,
                    title="Chỉ số 766 — Theo dõi cải cách TTHC")
 
-GRAPH = {"displaylogo": False, "locale": "vi", "responsive": True}
+GRAPH = {**GRAPH_CONFIG, "responsive": True}
 WORST = "worst"
 
 
